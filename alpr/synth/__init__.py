@@ -1,0 +1,1 @@
+"""Synthetic German and Spanish plate renderer (training data, tests, samples)."""

@@ -1,0 +1,1 @@
+"""Adversarial attacks on the character CNN and on the whole recognition pipeline."""

@@ -1,0 +1,1 @@
+"""Adversarial retraining of the character CNN and robustness evaluation."""

@@ -8,6 +8,7 @@ tell "UE MA 123" from "UEM A 123", so functions accept either and use groups whe
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -85,6 +86,8 @@ def parse(text: str, country: str) -> PlateText | None:
     flat = "".join(groups)
     if not flat:
         return None
+    if country == "eu":  # no grammar beyond the alphabet: the written groups stand
+        return PlateText(country, tuple(groups)) if _EU_RE.match(flat) else None
     for candidate in _candidate_splits(flat, country):
         if len(groups) > 1 and not _respects(candidate, groups):
             continue
@@ -131,9 +134,6 @@ def _candidate_splits(flat: str, country: str):
         m = _ES_OLD_RE.match(flat)
         if m and m.group(1) in ES_PROVINCES:
             yield m.groups()
-    else:
-        if _EU_RE.match(flat):
-            yield (flat,)
 
 
 # ---------------------------------------------------------------- random plates
@@ -165,7 +165,7 @@ def random_plate(country: str, rng: np.random.Generator, *, old_es_rate: float =
             return PlateText("es", (str(rng.choice(ES_PROVINCES)), pick(DIGITS, 4), pick(ES_OLD_LETTERS, int(rng.integers(1, 3)))))
         return PlateText("es", (pick(DIGITS, 4), pick(ES_LETTERS, 3)))
     n_groups = int(rng.integers(1, 4))
-    sizes = rng.integers(1, 5, size=n_groups)
+    sizes = rng.integers(1, 4, size=n_groups)
     groups = tuple(pick(DIGITS + LATIN, int(s)) for s in sizes)
     if sum(len(g) for g in groups) < 2:
         groups = groups + (pick(DIGITS, 2),)
@@ -193,7 +193,8 @@ class Template:
         return frozenset(out)
 
 
-def templates(country: str, n: int) -> list[Template]:
+@lru_cache(maxsize=None)
+def templates(country: str, n: int) -> tuple[Template, ...]:
     """Every slot template of ``country`` with exactly ``n`` characters."""
     _check_country(country)
     out = []
@@ -205,12 +206,10 @@ def templates(country: str, n: int) -> list[Template]:
     elif country == "es":
         if n == 7:
             out.append(Template((DIGITS,) * 4 + (ES_LETTERS,) * 3, (4, 3)))
-        for p, l in product(range(1, 3), range(1, 3)):
-            if p + 4 + l == n:
-                first = "".join(sorted({c[0] for c in ES_PROVINCES if len(c) == p}))
-                second = "".join(sorted({c[1] for c in ES_PROVINCES if len(c) == 2})) if p == 2 else ""
-                prefix = (first,) if p == 1 else (first, second)
-                out.append(Template(prefix + (DIGITS,) * 4 + (ES_OLD_LETTERS,) * l, (p, 4, l)))
+        for province, l in product(ES_PROVINCES, range(1, 3)):
+            if len(province) + 4 + l == n:
+                slots = tuple(province) + (DIGITS,) * 4 + (ES_OLD_LETTERS,) * l
+                out.append(Template(slots, (len(province), 4, l)))
     elif 2 <= n <= 10:
         out.append(Template((DIGITS + LATIN,) * n, (n,)))
-    return out
+    return tuple(out)

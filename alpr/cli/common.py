@@ -1,12 +1,12 @@
 """Helpers shared by the subcommands: one-line errors, budgets like ``4/255``, seeds, atomic writes."""
 
 import contextlib
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import click
+
+from alpr import atomic
 
 
 class UserError(click.ClickException):
@@ -50,16 +50,19 @@ seed_option = click.option("--seed", type=int, default=0, show_default=True, hel
 
 @contextlib.contextmanager
 def atomic_path(path: Path, *, force: bool = True):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Like ``alpr.atomic.atomic_path``, refusing to replace an existing file unless ``force``."""
     path = Path(path)
     if path.exists() and not force:
         raise UserError(f"{path} exists; pass --force to overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    with atomic.atomic_path(path) as tmp:
+        yield tmp
+
+
+def load_recognizer(country: str, model_name: str | None, **kwargs):
+    """Build a ``Recognizer``, turning model-loading problems into one-line user errors."""
+    from alpr.pipeline import Recognizer
+
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return Recognizer(country=country, model=model_name, **kwargs)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None

@@ -1,0 +1,169 @@
+"""The recogniser: photo -> plate quadrilaterals -> rectified plates -> character boxes ->
+character CNN -> grammar-aware decoding -> plate text with confidences.
+
+    >>> from alpr import Recognizer
+    >>> plates = Recognizer(country="de").read(cv2.imread("car.jpg"))
+    >>> plates[0].text, plates[0].confidence
+"""
+
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+from alpr import detect, plates, segment
+from alpr.decode import Decoded, decode
+from alpr.model import CharModel, load_model
+
+COUNTRY_CHOICES = ("auto", "de", "es", "eu")
+#: Models used for each country when none is given.
+DEFAULT_MODELS = {"de": "de", "es": "es", "eu": "eu"}
+#: ``auto`` tries these countries and keeps the best valid reading.
+AUTO_COUNTRIES = ("de", "es")
+
+
+@dataclass
+class Char:
+    """One recognised character: its reading, probability and box ``[x, y, w, h]`` in the input image."""
+
+    char: str
+    confidence: float
+    box: list[int]
+
+
+@dataclass
+class Plate:
+    """One recognised plate. ``quad`` is its corners (TL, TR, BR, BL) in the input image."""
+
+    text: str
+    country: str
+    confidence: float
+    quad: list[list[float]]
+    chars: list[Char] = field(default_factory=list)
+    formatted: str = ""
+    detection_score: float = 1.0
+
+    def to_dict(self) -> dict:
+        """The JSON record of ``alpr recognize --json`` (see design.md)."""
+        return asdict(self)
+
+
+class Recognizer:
+    """Reads plates on photos (``read``) or on plate crops (``read_crop``).
+
+    Args:
+        country: "de", "es", "eu" (generic 0-9 A-Z) or "auto" (tries German and Spanish grammars
+            and keeps the most confident valid reading).
+        model: a bundled model name ("de", "es", "eu", "de-hardened", …), a ``.keras`` path or a
+            loaded ``CharModel``; by default the country's own model.
+        min_confidence: plates read below this confidence are discarded by ``read`` (photo mode).
+        max_candidates: how many detector candidates are read per photo.
+    """
+
+    def __init__(self, country: str = "auto", model=None, *, min_confidence: float = 0.5, max_candidates: int = 6):
+        if country not in COUNTRY_CHOICES:
+            raise ValueError(f"unknown country {country!r}; expected one of {', '.join(COUNTRY_CHOICES)}")
+        self.country = country
+        self.min_confidence = min_confidence
+        self.max_candidates = max_candidates
+        countries = AUTO_COUNTRIES if country == "auto" else (country,)
+        shared = _as_model(model) if model is not None else None
+        self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
+
+    # ------------------------------------------------------------------ public API
+
+    def read(self, image: np.ndarray) -> list[Plate]:
+        """All plates found on a BGR photo, most confident first."""
+        image = _check_image(image)
+        candidates = detect.detect(image, max_plates=self.max_candidates)
+        found: list[Plate] = []
+        for det in candidates:
+            crop = detect.rectify(image, det.quad)
+            plate = self._read_rectified(crop, det.quad, det.score)
+            if plate is None or plate.confidence < self.min_confidence:
+                continue
+            if any(_quad_iou(plate.quad, other.quad) > 0.3 for other in found):
+                continue
+            found.append(plate)
+        return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
+
+    def read_crop(self, plate_image: np.ndarray) -> Plate | None:
+        """Read an image that is already just the plate (detection skipped); ``None`` if no valid plate fits."""
+        plate_image = _check_image(plate_image)
+        h, w = plate_image.shape[:2]
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+        return self._read_rectified(plate_image, quad, 1.0)
+
+    # ------------------------------------------------------------------ internals
+
+    def _read_rectified(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
+        seg = segment.segment(crop)
+        if len(seg.boxes) == 0:
+            return None
+        chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
+        gaps = set(int(g) for g in seg.gaps)
+        best: Decoded | None = None
+        best_model: CharModel | None = None
+        probs_by_model: dict[int, np.ndarray] = {}
+        for country, model in self.models.items():
+            key = id(model)
+            if key not in probs_by_model:
+                probs_by_model[key] = model.predict_proba(model.crops_to_input(chars))
+            decoded = decode(probs_by_model[key], model.alphabet, country, gaps=gaps)
+            if decoded is not None and (best is None or decoded.confidence > best.confidence):
+                best, best_model = decoded, model
+        if best is None:
+            return None
+        to_image = _plate_to_image(crop.shape, quad)
+        boxes = [_map_box(seg.boxes[i], to_image) for i in best.kept]
+        return Plate(
+            text=best.text,
+            country=best.country,
+            confidence=round(best.confidence, 4),
+            quad=np.asarray(quad, dtype=float).round(1).tolist(),
+            chars=[Char(c, round(p, 4), b) for c, p, b in zip(best.text, best.char_confidences, boxes)],
+            formatted=plates.PlateText(best.country, best.groups).formatted,
+            detection_score=round(float(score), 4),
+        )
+
+
+def _as_model(model) -> CharModel:
+    return model if isinstance(model, CharModel) else load_model(model)
+
+
+def _check_image(image) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
+        raise ValueError("expected a non-empty BGR image array")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return image
+
+
+def _plate_to_image(shape, quad: np.ndarray) -> np.ndarray:
+    """Homography from rectified-plate pixels to input-image pixels."""
+    h, w = shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    return cv2.getPerspectiveTransform(src, np.asarray(quad, dtype=np.float32))
+
+
+def _map_box(box, homography: np.ndarray) -> list[int]:
+    """Axis-aligned box (in the input image) around a plate box mapped through ``homography``."""
+    x, y, w, h = (float(v) for v in box)
+    corners = np.array([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]], dtype=np.float32)
+    mapped = cv2.perspectiveTransform(corners, homography)[0]
+    x0, y0 = np.floor(mapped.min(axis=0))
+    x1, y1 = np.ceil(mapped.max(axis=0))
+    return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
+
+
+def _quad_iou(a, b) -> float:
+    """IoU of the axis-aligned boxes around two quads (enough for de-duplication)."""
+    a, b = np.asarray(a), np.asarray(b)
+    ax0, ay0 = a.min(axis=0)
+    ax1, ay1 = a.max(axis=0)
+    bx0, by0 = b.min(axis=0)
+    bx1, by1 = b.max(axis=0)
+    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return float(inter / union) if union > 0 else 0.0

@@ -1,0 +1,59 @@
+"""Grammar-aware decoding picks the most probable valid plate."""
+
+import numpy as np
+import pytest
+
+from alpr import plates
+from alpr.decode import decode, decode_greedy
+
+
+def one_hot_probs(text: str, alphabet: str, confidence: float = 0.9) -> np.ndarray:
+    """Probability rows that favour each character of ``text``."""
+    probs = np.full((len(text), len(alphabet)), (1 - confidence) / (len(alphabet) - 1))
+    for i, c in enumerate(text):
+        probs[i, alphabet.index(c)] = confidence
+    return probs
+
+
+def test_reads_a_clear_spanish_plate():
+    alphabet = plates.ALPHABETS["es"]
+    result = decode(one_hot_probs("1234BCD", alphabet), alphabet, "es", gaps={4})
+    assert result.text == "1234BCD" and result.groups == ("1234", "BCD")
+    assert 0.85 < result.confidence <= 0.9
+
+
+def test_grammar_moves_a_confusion_to_the_allowed_class():
+    alphabet = plates.ALPHABETS["eu"]
+    probs = one_hot_probs("1234BCD", alphabet)
+    # the model prefers "B" in the first digit slot, but "8" is a close second
+    probs[0] = 0.001
+    probs[0, alphabet.index("B")] = 0.5
+    probs[0, alphabet.index("8")] = 0.4
+    probs[0] /= probs[0].sum()
+    assert decode_greedy(probs, alphabet)[0] == "B234BCD"
+    assert decode(probs, alphabet, "es").text == "8234BCD"
+
+
+def test_german_gap_decides_between_two_valid_splits():
+    alphabet = plates.ALPHABETS["de"]
+    probs = one_hot_probs("UEMA123", alphabet)
+    assert decode(probs, alphabet, "de", gaps={2}).groups == ("UE", "MA", "123")
+    assert decode(probs, alphabet, "de", gaps={3}).groups == ("UEM", "A", "123")
+
+
+def test_drops_a_doubtful_box_at_the_end():
+    alphabet = plates.ALPHABETS["es"]
+    probs = np.vstack([one_hot_probs("1234BCD", alphabet), np.full((1, len(alphabet)), 1 / len(alphabet))])
+    result = decode(probs, alphabet, "es")
+    assert result.text == "1234BCD" and result.kept == tuple(range(7))
+
+
+def test_no_valid_plate_returns_none():
+    alphabet = plates.ALPHABETS["es"]
+    assert decode(one_hot_probs("12", alphabet), alphabet, "es") is None
+    assert decode(np.zeros((0, len(alphabet))), alphabet, "es") is None
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="shape"):
+        decode(np.ones((3, 5)), "0123", "eu")

@@ -6,6 +6,9 @@ character CNN -> grammar-aware decoding -> plate text with confidences.
     >>> plates[0].text, plates[0].confidence
 """
 
+import time
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -69,16 +72,28 @@ class Recognizer:
         countries = AUTO_COUNTRIES if country == "auto" else (country,)
         shared = _as_model(model) if model is not None else None
         self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
+        #: seconds spent per stage (detect, rectify, segment, cnn, decode) since creation; for benchmarks
+        self.stage_seconds: Counter = Counter()
+
+    @contextmanager
+    def _stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] += time.perf_counter() - start
 
     # ------------------------------------------------------------------ public API
 
     def read(self, image: np.ndarray) -> list[Plate]:
         """All plates found on a BGR photo, most confident first."""
         image = _check_image(image)
-        candidates = detect.detect(image, max_plates=self.max_candidates)
+        with self._stage("detect"):
+            candidates = detect.detect(image, max_plates=self.max_candidates)
         found: list[Plate] = []
         for det in candidates:
-            crop = detect.rectify(image, det.quad)
+            with self._stage("rectify"):
+                crop = detect.rectify(image, det.quad)
             plate = self._read_rectified(crop, det.quad, det.score)
             if plate is None or plate.confidence < self.min_confidence:
                 continue
@@ -97,7 +112,8 @@ class Recognizer:
     # ------------------------------------------------------------------ internals
 
     def _read_rectified(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
-        seg = segment.segment(crop)
+        with self._stage("segment"):
+            seg = segment.segment(crop)
         if len(seg.boxes) == 0:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
@@ -108,8 +124,10 @@ class Recognizer:
         for country, model in self.models.items():
             key = id(model)
             if key not in probs_by_model:
-                probs_by_model[key] = model.predict_proba(model.crops_to_input(chars))
-            decoded = decode(probs_by_model[key], model.alphabet, country, gaps=gaps)
+                with self._stage("cnn"):
+                    probs_by_model[key] = model.predict_proba(model.crops_to_input(chars))
+            with self._stage("decode"):
+                decoded = decode(probs_by_model[key], model.alphabet, country, gaps=gaps)
             if decoded is not None and (best is None or decoded.confidence > best.confidence):
                 best, best_model = decoded, model
         if best is None:

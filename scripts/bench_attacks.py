@@ -1,0 +1,163 @@
+"""Time and robust accuracy of this project's PGD against ART's ProjectedGradientDescent.
+
+Both attacks run on the same model, the same N inputs and the same batch size, with the same
+budget (L∞, eps 8/255, step 2/255, 20 steps, one random start). ART wraps the model in a
+``TensorFlowV2Classifier`` with ``CategoricalCrossentropy(from_logits=True)``. Times are measured
+after one warm-up call per attack (so tracing and first-call overheads are excluded; they are
+printed separately); ``--repeat`` keeps the best of several runs. The "as uint8" row is our
+result after :func:`attacks.quantize` (8-bit grid, still inside the ε-ball).
+
+Example::
+
+    # train and save the toy digit CNN, then benchmark on 1000 rendered digits
+    python scripts/bench_attacks.py --make-toy /tmp/toy_digits.keras
+    python scripts/bench_attacks.py --model /tmp/toy_digits.keras --n 1000
+
+    # a bundled model on your own inputs (x float32 NHWC in [0, 1], y int labels)
+    python scripts/bench_attacks.py --model de --data chars.npz --n 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def load_keras_model(spec: str):
+    """A ``.keras`` path, or a bundled model name resolved through ``alpr.load_model``."""
+    import keras
+
+    if spec.endswith(".keras") or Path(spec).exists():
+        if not Path(spec).exists():
+            raise SystemExit(f"error: model file not found: {spec}")
+        return keras.models.load_model(spec, compile=False)
+    try:
+        import alpr
+
+        return alpr.load_model(spec).keras_model
+    except Exception as err:  # a missing registry, an unknown name: one line, not a traceback
+        raise SystemExit(f"error: cannot load model {spec!r} ({type(err).__name__}: {err})") from None
+
+
+def load_data(path: str | None, model, n: int, seed: int):
+    """``(x, y)`` from an ``.npz`` with arrays ``x`` and ``y``, or rendered toy digits."""
+    from attacks import toy
+
+    if path is not None:
+        with np.load(path) as data:
+            x, y = data["x"].astype(np.float32), data["y"].astype(np.int64)
+        if len(x) < n:
+            raise SystemExit(f"error: {path} holds {len(x)} samples, fewer than --n {n}")
+        return x[:n], y[:n]
+    if tuple(model.input_shape[1:]) != (toy.SIZE, toy.SIZE, 1) or model.output_shape[-1] != 10:
+        raise SystemExit("error: without --data only the toy digit model can be benchmarked; pass --data NPZ")
+    return toy.digits(n, seed=seed)
+
+
+def timed(fn, repeat: int):
+    """Best wall-clock time over ``repeat`` runs and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="a .keras file or a bundled model name (de, es, eu, ...)")
+    parser.add_argument("--data", help=".npz with x (N,H,W,C float32 in [0,1]) and y (N,) int; default: toy digits")
+    parser.add_argument("--n", type=int, default=1000, help="number of inputs (default 1000)")
+    parser.add_argument("--batch-size", type=int, default=128, help="batch size of both attacks (default 128)")
+    parser.add_argument("--eps", type=float, default=8 / 255)
+    parser.add_argument("--step-size", type=float, default=2 / 255)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per attack; the best is reported")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--make-toy", metavar="PATH", help="train the toy digit CNN, save it to PATH and exit")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.batch_size < 1 or args.steps < 1 or args.repeat < 1:
+        parser.error("--n, --batch-size, --steps and --repeat must be >= 1")
+
+    import keras
+    import tensorflow as tf
+
+    import attacks
+    from attacks import toy
+
+    if args.make_toy:
+        model = toy.trained_cnn(seed=args.seed)
+        model.save(args.make_toy)
+        print(f"saved toy digit CNN to {args.make_toy}")
+        return 0
+    if not args.model:
+        parser.error("--model is required (or --make-toy PATH)")
+
+    keras.utils.set_random_seed(args.seed)
+    model = load_keras_model(args.model)
+    x, y = load_data(args.data, model, args.n, args.seed + 1)
+    n_classes = int(model.output_shape[-1])
+    try:
+        from art.attacks.evasion import ProjectedGradientDescent
+        from art.estimators.classification import TensorFlowV2Classifier
+    except ImportError:
+        raise SystemExit("error: the benchmark needs ART: pip install '.[attack]'") from None
+
+    def ours():
+        return attacks.pgd(model, x, y, eps=args.eps, steps=args.steps, step_size=args.step_size,
+                           seed=args.seed, batch_size=args.batch_size)
+
+    classifier = TensorFlowV2Classifier(
+        model=model,
+        nb_classes=n_classes,
+        input_shape=tuple(model.input_shape[1:]),
+        loss_object=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
+        clip_values=(0.0, 1.0),
+    )
+    art_pgd = ProjectedGradientDescent(
+        classifier, norm=np.inf, eps=args.eps, eps_step=args.step_size, max_iter=args.steps,
+        num_random_init=1, batch_size=args.batch_size, verbose=False,
+    )
+    y_onehot = np.eye(n_classes, dtype=np.float32)[y]
+
+    def art():
+        return art_pgd.generate(x, y=y_onehot).astype(np.float32)
+
+    warm = slice(0, min(args.batch_size, len(x)))
+    t0 = time.perf_counter()
+    attacks.pgd(model, x[warm], y[warm], eps=args.eps, steps=args.steps, step_size=args.step_size, seed=args.seed)
+    first_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    art_pgd.generate(x[warm], y=y_onehot[warm])
+    first_art = time.perf_counter() - t0
+
+    t_ours, x_ours = timed(ours, args.repeat)
+    t_art, x_art = timed(art, args.repeat)
+
+    clean = attacks.accuracy(model, x, y)
+    x_ours_q = attacks.quantize(x_ours, x, eps=args.eps)  # judged after an 8-bit save/load
+    rows = [
+        ("clean", None, clean, 0.0),
+        (f"ours PGD-{args.steps}", t_ours, attacks.accuracy(model, x_ours, y), np.abs(x_ours - x).max()),
+        ("  as uint8", None, attacks.accuracy(model, x_ours_q, y), np.abs(x_ours_q - x).max()),
+        (f"ART PGD-{args.steps}", t_art, attacks.accuracy(model, np.clip(x_art, 0, 1), y), np.abs(x_art - x).max()),
+    ]
+    print(f"model {args.model}  N={len(x)}  batch {args.batch_size}  L∞ eps {args.eps:.4f}  "
+          f"step {args.step_size:.4f}  steps {args.steps}  random starts 1")
+    print(f"{'attack':<14}{'time [s]':>10}{'inputs/s':>10}{'robust acc':>12}{'max |δ|':>10}")
+    for name, secs, acc, linf in rows:
+        timing = f"{secs:>10.2f}{len(x) / secs:>10.0f}" if secs is not None else f"{'-':>10}{'-':>10}"
+        print(f"{name:<14}{timing}{acc:>12.3f}{linf:>10.4f}")
+    print(f"speed-up {t_art / t_ours:.1f}x (first call incl. tracing: ours {first_ours:.2f} s, ART {first_art:.2f} s "
+          f"on {warm.stop} inputs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

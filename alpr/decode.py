@@ -2,9 +2,11 @@
 
 Each segmented box comes with a probability row over the model's alphabet. For every slot
 template of the country (``alpr.plates.templates``) the best character per slot is the most
-probable one the slot allows; a template's score is the sum of those log-probabilities, plus a
-small penalty for every segmentation gap that disagrees with the template's group boundaries
-(the German sticker gap is what separates "UE MA 123" from "UEM A 123"). Up to ``max_drop``
+probable one the slot allows; a template's score is the sum of those log-probabilities, minus a
+small penalty for every wide segmentation gap the template's groups do not explain and for a
+template whose main gap (after the German district, after the Spanish digits) the segmenter did
+not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". Narrow spaces
+(German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
 boxes at the ends may be dropped (screws, frame text, the band letter), at a cost that grows
 with how confidently they looked like a character.
 """
@@ -16,7 +18,7 @@ import numpy as np
 
 from alpr import plates
 
-GAP_MISMATCH_COST = 2.0  # nats per gap that the template does not explain (or vice versa)
+GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
 DROP_COST = 3.0  # nats for dropping a box that the model read with probability 1
 _EPS = 1e-9
 
@@ -57,7 +59,7 @@ def decode(
         probs: (N, len(alphabet)) probabilities (rows sum to 1) of the N segmented boxes, in reading order.
         alphabet: the model's characters in probability-column order.
         country: "de", "es" or "eu".
-        gaps: indices i of boxes preceded by a wide gap (group boundaries seen by the segmenter).
+        gaps: indices i of boxes preceded by a wide gap (the segmenter's ``wide_gaps``).
         max_drop: how many boxes may be dropped from the ends of the row.
 
     Returns:
@@ -100,7 +102,9 @@ def decode(
                 chars.append(alphabet[slot[1][box]])
                 confs.append(float(probs[box, slot[1][box]]))
             else:
-                total -= GAP_MISMATCH_COST * len(kept_gaps ^ template.cuts)
+                unexplained = len(kept_gaps - template.cuts)
+                unseen = template.primary_cut is not None and template.primary_cut not in kept_gaps
+                total -= GAP_MISMATCH_COST * (unexplained + unseen)
                 if best is None or total > best.log_score:
                     groups, start = [], 0
                     for size in template.group_sizes:

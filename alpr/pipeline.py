@@ -117,7 +117,7 @@ class Recognizer:
         if len(seg.boxes) == 0:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
-        gaps = set(int(g) for g in seg.gaps)
+        gaps = {int(g) for g in seg.wide_gaps}
         best: Decoded | None = None
         best_model: CharModel | None = None
         probs_by_model: dict[int, np.ndarray] = {}

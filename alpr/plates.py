@@ -184,6 +184,11 @@ class Template:
     group_sizes: tuple[int, ...]
 
     @property
+    def primary_cut(self) -> int | None:
+        """Where the widest printed gap falls: after the German district, after the Spanish digits."""
+        return self.group_sizes[0] if len(self.group_sizes) > 1 else None
+
+    @property
     def cuts(self) -> frozenset[int]:
         """Indices at which a new group starts (excluding 0)."""
         out, total = set(), 0

@@ -1,0 +1,59 @@
+"""Small geometry helpers: quads, boxes, IoU, union-find grouping."""
+
+import numpy as np
+
+
+def quad_bbox(quad: np.ndarray) -> tuple[float, float, float, float]:
+    """Axis-aligned (x, y, w, h) around a 4×2 quad."""
+    q = np.asarray(quad, dtype=float)
+    x0, y0 = q.min(axis=0)
+    x1, y1 = q.max(axis=0)
+    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+
+def box_iou(a, b) -> float:
+    """IoU of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def quad_from_line(x0: float, x1: float, top, bottom) -> np.ndarray:
+    """Quad TL, TR, BR, BL between abscissas ``x0`` < ``x1`` bounded by the lines ``top`` and
+    ``bottom`` (each a (slope, intercept) pair giving y = slope * x + intercept)."""
+    (st, it), (sb, ib) = top, bottom
+    return np.array(
+        [[x0, st * x0 + it], [x1, st * x1 + it], [x1, sb * x1 + ib], [x0, sb * x0 + ib]], dtype=np.float32
+    )
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """The 4 points ordered TL, TR, BR, BL (by angle around their centre)."""
+    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    angle = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angle)]  # from -pi: TL first for a roughly level quad
+    start = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -start, axis=0)
+
+
+def group_pairs(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
+    """Connected groups (index arrays, size ≥ 2) of ``n`` nodes linked by the pairs (i, j)."""
+    parent = np.arange(n)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(i.tolist(), j.tolist()):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(a) for a in range(n)])
+    return [np.flatnonzero(roots == r) for r in np.unique(roots) if (roots == r).sum() >= 2]

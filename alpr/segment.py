@@ -1,0 +1,298 @@
+"""Character segmentation of a plate crop (tight or loose, any resolution from ~100 px wide).
+
+Approach: binarise dark-on-light (local and global thresholds), keep connected components
+shaped like characters, pick the largest row of similarly tall, aligned components (this drops
+the EU band, stickers, screws, frame and dealer text, which do not share the characters'
+height and baseline), then repair the row: merge broken strokes and umlaut dots, split touching
+glyphs, and classify the spaces between characters into group boundaries.
+"""
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from alpr import _components as comp
+from alpr._band import find_band
+
+#: Working height the crop is resized to (characters are then 30-70 px tall).
+WORK_HEIGHT = 96
+_MAX_WORK_WIDTH = 900
+#: Crops wider than this (width / height) are single-row plates; two-row plates are squarer.
+_TWO_ROW_MAX_ASPECT = 2.6
+
+
+@dataclass
+class Segmentation:
+    """Characters found on a plate crop.
+
+    Attributes:
+        boxes: int array N×4 of (x, y, w, h) per character in crop pixels, reading order.
+        gaps: indices i (1..N-1) where a new character group starts: the German sticker gap and
+            narrow letter/digit space, the Spanish digit/letter space.
+        wide_gaps: the subset of ``gaps`` that are wide (German sticker gap, Spanish space).
+        groups: group index of every character (0, 0, 1, 1, 2, ...).
+        band: (x, y, w, h) of the EU blue band in crop pixels, or ``None``.
+    """
+
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), int))
+    gaps: list[int] = field(default_factory=list)
+    wide_gaps: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+    band: tuple[int, int, int, int] | None = None
+
+
+def segment(plate_bgr: np.ndarray) -> Segmentation:
+    """Find the characters of a plate crop, left to right, with the gaps between groups.
+
+    Args:
+        plate_bgr: (H, W, 3) uint8 BGR (or (H, W) grey) image of one plate, tightly rectified or
+            loosely cropped with some car body around it.
+
+    Returns:
+        A ``Segmentation``; empty (no boxes) when no row of at least two characters is found.
+    """
+    if not isinstance(plate_bgr, np.ndarray) or plate_bgr.ndim not in (2, 3) or min(plate_bgr.shape[:2]) < 8:
+        return Segmentation()
+    plate_bgr = comp.as_uint8(plate_bgr)
+    if plate_bgr.ndim == 2:
+        image = cv2.cvtColor(plate_bgr, cv2.COLOR_GRAY2BGR)
+    else:
+        image = plate_bgr[..., :3] if plate_bgr.shape[2] >= 3 else cv2.cvtColor(plate_bgr[..., 0], cv2.COLOR_GRAY2BGR)
+    if _is_noise(image):
+        return Segmentation()
+    h0, w0 = image.shape[:2]
+    scale = min(WORK_HEIGHT / h0, _MAX_WORK_WIDTH / w0)
+    size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
+    work = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    grey = comp.normalised_grey(work)
+    if not grey.any():
+        return Segmentation()
+    rows, mask, others = _find_rows(grey)
+    colour = comp.chroma(work)
+    rows = [r for r in (_clean_row(r, mask, grey, colour[0]) for r in rows) if len(r) >= 2]
+    if not rows:
+        return Segmentation()
+    parts, gaps, wide = [], [], []
+    for row in rows:  # top row first; the change of row is a (wide) group boundary
+        offset = sum(len(p) for p in parts)
+        row_gaps, row_wide = _classify_gaps(row, others)
+        gaps += ([offset] if offset else []) + [offset + i for i in row_gaps]
+        wide += ([offset] if offset else []) + [offset + i for i in row_wide]
+        parts.append(row)
+    boxes = np.vstack(parts)
+    groups = np.cumsum([0] + [1 if i in gaps else 0 for i in range(1, len(boxes))]).tolist()
+    band = find_band(work, rows[0], colour)
+    out = np.round(boxes / scale).astype(int)
+    out[:, 2:] = np.maximum(out[:, 2:], 1)
+    if band is not None:
+        band = tuple(int(round(v / scale)) for v in band)
+    return Segmentation(out, gaps, wide, groups, band)
+
+
+def _clean_row(boxes: np.ndarray, mask: np.ndarray, grey: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """A character row after dropping what is no character and splitting touching glyphs; empty
+    if the row is implausible (no clean margin, ink everywhere between the boxes)."""
+    empty = np.zeros((0, 4))
+    if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask):
+        return empty
+    for drop, arg in ((_drop_cut, grey.shape[1]), (_drop_coloured, chroma), (_drop_flat, grey)):
+        boxes = drop(boxes, arg)
+        if len(boxes) < 2:
+            return empty
+    boxes = _keep_main_run(_split_wide(boxes, mask))
+    return boxes[boxes[:, 3] >= 0.6 * np.median(boxes[:, 3])]  # hyphens, dots, sticker bits
+
+
+def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The character row, or the two rows (top first) of a two-row plate, with the mask they
+    come from and its other components."""
+    boxes, mask, others, spare = _find_row(grey)
+    if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0] or len(spare) < 2:
+        return [boxes], mask, others
+    members, (count, _) = comp.best_row(spare, max_slope=0.45)
+    second = _absorb_pieces(spare[members], others)
+    h1, h2 = float(np.median(boxes[:, 3])), float(np.median(second[:, 3]))
+    dy = abs((second[:, 1] + second[:, 3] / 2).mean() - (boxes[:, 1] + boxes[:, 3] / 2).mean())
+    lo, hi = max(boxes[0, 0], second[0, 0]), min(boxes[-1, 0] + boxes[-1, 2], second[-1, 0] + second[-1, 2])
+    span = min(boxes[-1, 0] + boxes[-1, 2] - boxes[0, 0], second[-1, 0] + second[-1, 2] - second[0, 0])
+    if count >= 2 and 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
+        rows = sorted([boxes, second], key=lambda r: r[:, 1].mean())
+        return rows, mask, others
+    return [boxes], mask, others
+
+
+def _is_noise(image: np.ndarray) -> bool:
+    """Pixel noise without structure: the Laplacian is huge compared with the grey spread
+    (about 3.7 for white noise, below 2 for any plate photo)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    spread = float(grey.std())
+    return spread < 1 or float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean()) > 2.6 * spread
+
+
+def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best character row over the binarisations, as float boxes (x, y, w, h), its mask, the
+    mask's other components and those of them shaped like characters."""
+    height = grey.shape[0]
+    best_boxes, best_mask, best_others, best_key = np.zeros((0, 4)), None, np.zeros((0, 4)), -1.0
+    best_spare = np.zeros((0, 4))
+    masks = comp.dark_masks(grey, 0.7 * height) + comp.dark_masks(grey, 0.4 * height) + comp.global_masks(grey)
+    for mask in masks:
+        table = comp.component_table(mask)
+        if len(table) == 0:
+            continue
+        keep = comp.char_like(table, 0.18 * height, 0.97 * height)
+        cands, rest = table[keep, :4], table[~keep, :4]
+        row, (count, quality) = comp.best_row(cands, max_slope=0.45)
+        if count < 2:
+            continue
+        key = min(count, 9) + 2.0 * quality / height
+        if key > best_key:
+            spare = np.delete(cands, row, axis=0)
+            others = np.vstack([rest, spare])
+            best_boxes, best_mask, best_others, best_key = _absorb_pieces(cands[row], others), mask, others, key
+            best_spare = spare
+    return best_boxes, best_mask, best_others, best_spare
+
+
+def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether there is a clean background line just above or below the characters (false for
+    noise and textures, whose 'rows' are blobs picked out of ink everywhere)."""
+    hm = float(np.median(boxes[:, 3]))
+    fractions = []
+    for x, y, w, h in boxes.astype(int):
+        above = mask[max(0, int(y - 0.2 * hm)) : max(0, y - 1), x : x + w]
+        below = mask[y + h + 1 : int(y + h + 0.2 * hm), x : x + w]
+        # cleanest line of each strip; a strip cut off by the image edge says nothing
+        fractions.append(min(float((p > 0).mean(axis=1).min()) if p.size else 0.0 for p in (above, below)))
+    return float(np.median(fractions)) < 0.3
+
+
+def _clean_between(boxes: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the row's band is mostly background between the character boxes."""
+    y0, y1 = int(boxes[:, 1].min()), int((boxes[:, 1] + boxes[:, 3]).max())
+    x0, x1 = int(boxes[0, 0]), int(boxes[-1, 0] + boxes[-1, 2])
+    band = mask[y0:y1, x0:x1] > 0
+    inside = np.zeros(band.shape[1], bool)
+    for x, _, w, _ in boxes.astype(int):
+        inside[max(0, x - x0) : x - x0 + w] = True
+    outside = band[:, ~inside]
+    return outside.size == 0 or float(outside.mean()) < 0.6
+
+
+def _absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Merge pieces lying over or under a row character (umlaut dots, broken strokes) into it
+    and add short letter bodies topped by dots (Ä Ö Ü are shorter than plain letters)."""
+    row = row.copy()
+    hm = float(np.median(row[:, 3]))
+    top, bottom = row[:, 1].min(), (row[:, 1] + row[:, 3]).max()
+    for x, y, w, h in others:
+        if h < 0.06 * hm or y < top - 0.15 * hm or y + h > bottom + 0.15 * hm or w > 1.2 * hm:
+            continue
+        overlap = np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x)
+        k = int(np.argmax(overlap))
+        if overlap[k] >= 0.6 * w:
+            x0, y0 = min(row[k, 0], x), min(row[k, 1], y)
+            x1, y1 = max(row[k, 0] + row[k, 2], x + w), max(row[k, 1] + row[k, 3], y + h)
+            if y1 - y0 <= 1.2 * hm and x1 - x0 <= 1.25 * max(row[k, 2], w) + 2:
+                row[k] = (x0, y0, x1 - x0, y1 - y0)
+        elif overlap.max() <= 0 and 0.5 * hm <= h <= 0.9 * hm and abs(y + h - bottom) < 0.12 * hm:
+            dots = [o for o in others if o[3] < 0.3 * hm and o[1] + o[3] <= y + 1 and o[1] >= top - 0.15 * hm
+                    and o[0] >= x - 0.2 * w and o[0] + o[2] <= x + 1.2 * w]
+            if len(dots) >= 1 and 0.15 <= w / h <= 1.2:
+                y0 = min(o[1] for o in dots)
+                row = np.vstack([row, (x, y0, w, y + h - y0)])
+    return row[np.argsort(row[:, 0])]
+
+
+def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
+    """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
+    hm = float(np.median(boxes[:, 3]))
+    touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
+    # a box on the border of a long row is car body or a lamp beside a tight crop
+    cut = touching & ((boxes[:, 2] < 0.35 * hm) | (len(boxes) >= 6))
+    return boxes[~cut]
+
+
+def _drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """Drop boxes far more colourful than the row (the EU band and its emblems, in whatever hue
+    the camera gave them). Colourfulness is chroma (max - min channel), which unlike HSV
+    saturation stays low for dark ink of any tint."""
+    patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
+    means = np.array([p.mean() if p.size else 0.0 for p in patches])
+    level = max(float(np.median(means)) + 35, 50)
+    share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
+    return boxes[~((means > level) | (share > 0.3))]
+
+
+def _drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """Drop boxes without internal contrast that are not ink-dark: the uniform grey boxes that
+    anonymise characters in some datasets, shadows and stickers seen as one blob. Flat but
+    ink-dark (a solid I) or paper-light (the inside of D, O) boxes are characters."""
+    stats = []
+    for x, y, w, h in boxes:
+        # inner part only: a grey box cut out together with a bit of a neighbour still looks flat
+        x0, y0, x1, y1 = (int(round(v)) for v in (x + 0.2 * w, y + 0.15 * h, x + 0.8 * w, y + 0.85 * h))
+        patch = grey[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+        lo, med, hi = np.percentile(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
+        stats.append((hi - lo, lo, med, hi))
+    spread, lo, med, hi = np.array(stats, dtype=float).T
+    ink, paper = np.median(lo), np.median(hi)
+    flat = spread < 0.4 * np.median(spread)
+    contrast = max(paper - ink, 1)
+    grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
+    return boxes[~grey_box]
+
+
+def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Split boxes wider than one character (touching glyphs) at their ink-projection minima."""
+    hm = float(np.median(boxes[:, 3]))
+    out = []
+    for x, y, w, h in boxes:
+        parts = int(round(w / (0.6 * hm)))
+        if w <= 0.95 * hm or parts < 2:
+            out.append((x, y, w, h))
+            continue
+        x0, y0 = int(x), int(y)
+        profile = (mask[y0 : y0 + int(h), x0 : x0 + int(w)] > 0).sum(axis=0).astype(float)
+        cuts, step = [0], w / parts
+        for p in range(1, parts):
+            lo, hi = int(p * step - 0.3 * step), int(p * step + 0.3 * step)
+            cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(p * step))
+        cuts.append(int(w))
+        out.extend((x + a, y, b - a, h) for a, b in zip(cuts[:-1], cuts[1:]) if b - a > 1)
+    return np.array(out, dtype=float)
+
+
+def _keep_main_run(boxes: np.ndarray) -> np.ndarray:
+    """Drop boxes cut off from the rest of the row by a very wide space (text beside the plate)."""
+    hm = float(np.median(boxes[:, 3]))
+    space = boxes[1:, 0] - (boxes[:-1, 0] + boxes[:-1, 2])
+    runs = np.split(np.arange(len(boxes)), np.flatnonzero(space > 2.8 * hm) + 1)
+    best = max(runs, key=len)
+    return boxes[best]
+
+
+def _classify_gaps(boxes: np.ndarray, others: np.ndarray) -> tuple[list[int], list[int]]:
+    """Group boundaries: wide spaces (German sticker gap, Spanish digit/letter space), hyphens
+    and clearly widened spaces (German letter/digit space); and the wide ones alone.
+
+    Spaces are measured between character cells: a narrow glyph (1, I) is centred in a cell of
+    the median glyph width, so its side bearings do not look like a gap.
+    """
+    hm = float(np.median(boxes[:, 3]))
+    wm = float(np.median(boxes[:, 2]))
+    centre = boxes[:, 0] + boxes[:, 2] / 2
+    half = np.maximum(boxes[:, 2], wm) / 2
+    space = ((centre[1:] - half[1:]) - (centre[:-1] + half[:-1])) / hm
+    usual = float(np.median(space)) if len(space) else 0.0
+    wide = [i + 1 for i, s in enumerate(space) if s > max(0.38, usual + 0.18)]
+    clear = [i + 1 for i, s in enumerate(space) if s > max(0.3, usual + 0.14)]
+    mid = boxes[:, 1] + boxes[:, 3] / 2
+    for x, y, w, h in others:
+        if h < 0.3 * hm and w > 0.8 * h and w < 0.6 * hm:
+            k = int(np.searchsorted(centre, x + w / 2))
+            if 0 < k < len(boxes) and abs(y + h / 2 - (mid[k - 1] + mid[k]) / 2) < 0.2 * hm \
+                    and x >= boxes[k - 1, 0] + boxes[k - 1, 2] - 1 and x + w <= boxes[k, 0] + 1:
+                clear.append(k)
+    return sorted(set(clear) | set(wide)), wide

@@ -1,0 +1,185 @@
+"""Measure plate detection and character segmentation on a labelled folder of real photos.
+
+Examples:
+    python scripts/eval_detect_segment.py /work/shared/datasets/openalpr-eu --format openalpr
+    python scripts/eval_detect_segment.py /work/shared/datasets/uc3m-lp/plates --format yolo-plates
+    python scripts/eval_detect_segment.py /work/shared/datasets/uc3m-lp/chars --format yolo-chars
+    python scripts/eval_detect_segment.py /work/shared/datasets/de-samples --format de-samples
+
+Detection: a labelled plate counts as found when the bounding box of a returned quad has
+IoU >= 0.5 with its label box; precision is over all returned detections. Segmentation: box
+recall/precision at IoU >= 0.5 against the per-character labels (anonymised characters have no
+label, so boxes on them count as false positives only if they match no label), and the share of
+crops where every labelled character is found.
+"""
+
+import argparse
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr import detect, segment
+from alpr._geometry import box_iou, quad_bbox
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+#: "Large" plates (the detector's design range): at least this fraction of the photo's width,
+#: i.e. >= 60 px on a 640 px wide photo.
+LARGE = 60 / 640
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _yolo_boxes(label: Path, width: int, height: int) -> list[tuple[float, float, float, float]]:
+    boxes = []
+    if label.exists():
+        for line in label.read_text().split("\n"):
+            parts = line.split()
+            if len(parts) == 5:
+                cx, cy, w, h = (float(v) for v in parts[1:])
+                boxes.append(((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height))
+    return boxes
+
+
+def _openalpr_boxes(label: Path) -> list[tuple[float, float, float, float]]:
+    boxes = []
+    for line in label.read_text().split("\n"):
+        parts = line.strip().split("\t")
+        if len(parts) >= 5:
+            boxes.append(tuple(float(v) for v in parts[1:5]))
+    return boxes
+
+
+def _read(path: Path) -> np.ndarray:
+    image = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"{path}: cannot read image")
+    return image
+
+
+def _match(truth, found, threshold=0.5) -> tuple[int, int]:
+    """(labels matched by some found box, found boxes matching some label)."""
+    hits = sum(1 for t in truth if any(box_iou(t, f) >= threshold for f in found))
+    good = sum(1 for f in found if any(box_iou(t, f) >= threshold for t in truth))
+    return hits, good
+
+
+def eval_detection(pairs, *, min_score: float | None) -> dict:
+    """Detection recall/precision over (image path, label boxes) pairs, and ms per photo."""
+    kwargs = {} if min_score is None else {"min_score": min_score}
+    labels = hits = returned = good = top_good = top_n = large_labels = large_hits = 0
+    seconds = cpu = 0.0
+    for path, truth in pairs:
+        image = _read(path)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        found = [quad_bbox(d.quad) for d in detect.detect(image, **kwargs)]
+        seconds += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+        if found:
+            top_n += 1
+            top_good += _match(truth, found[:1])[1]
+        h, g = _match(truth, found)
+        labels, hits, returned, good = labels + len(truth), hits + h, returned + len(found), good + g
+        large = [t for t in truth if t[2] >= LARGE * image.shape[1]]
+        large_labels += len(large)
+        large_hits += _match(large, found)[0]
+    n = max(1, len(pairs))
+    return {
+        "photos": len(pairs),
+        "plates": labels,
+        "recall": hits / max(1, labels),
+        "precision": good / max(1, returned),
+        "plates_large": large_labels,
+        "recall_large": large_hits / max(1, large_labels),
+        "detections": returned,
+        "top1_precision": top_good / max(1, top_n),
+        "ms_per_photo": 1000 * seconds / n,
+        "cpu_ms_per_photo": 1000 * cpu / n,
+    }
+
+
+def eval_chars(folder: Path) -> dict:
+    """Segmentation box recall/precision and all-found share on YOLO per-character labels."""
+    labels = hits = returned = good = all_found = 0
+    seconds = cpu = 0.0
+    paths = _images(folder / "images")
+    for path in paths:
+        image = _read(path)
+        truth = _yolo_boxes(folder / "labels" / (path.stem + ".txt"), image.shape[1], image.shape[0])
+        start, start_cpu = time.perf_counter(), time.process_time()
+        found = [tuple(b) for b in segment.segment(image).boxes.tolist()]
+        seconds += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+        h, g = _match(truth, found)
+        labels, hits, returned, good = labels + len(truth), hits + h, returned + len(found), good + g
+        all_found += h == len(truth)
+    return {
+        "crops": len(paths),
+        "chars": labels,
+        "box_recall": hits / max(1, labels),
+        "box_precision": good / max(1, returned),
+        "all_found": all_found / max(1, len(paths)),
+        "ms_per_crop": 1000 * seconds / max(1, len(paths)),
+        "cpu_ms_per_crop": 1000 * cpu / max(1, len(paths)),
+    }
+
+
+def eval_de_samples(folder: Path) -> dict:
+    """The German samples: crops must give exactly the file name's characters with the gap after
+    the district; every car photo must yield a detection."""
+    crops, photos = {}, {}
+    for path in _images(folder):
+        name = unicodedata.normalize("NFC", path.stem)
+        if name.startswith("images"):
+            dets = detect.detect(_read(path))
+            photos[path.name] = round(dets[0].score, 3) if dets else None
+            continue
+        district, rest = name.split("-", 1)
+        text = district + rest.split("#")[0]
+        seg = segment.segment(_read(path))
+        ok = len(seg.boxes) == len(text) and len(district) in seg.gaps
+        crops[path.name] = {"boxes": len(seg.boxes), "expected": len(text), "gaps": seg.gaps,
+                            "wide_gaps": seg.wide_gaps, "ok": ok}
+    return {
+        "crops_ok": sum(c["ok"] for c in crops.values()),
+        "crops": crops,
+        "photos_with_plate": sum(v is not None for v in photos.values()),
+        "photos": photos,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--format", required=True, choices=["openalpr", "yolo-plates", "yolo-chars", "de-samples"])
+    parser.add_argument("--min-score", type=float, default=None, help="detector threshold (default: the detector's)")
+    args = parser.parse_args(argv)
+    if not args.dataset.is_dir():
+        print(f"{args.dataset}: not a directory", file=sys.stderr)
+        return 2
+    if args.format == "openalpr":
+        pairs = [(p, _openalpr_boxes(p.with_suffix(".txt"))) for p in _images(args.dataset) if p.with_suffix(".txt").exists()]
+        result = eval_detection(pairs, min_score=args.min_score)
+    elif args.format == "yolo-plates":
+        pairs = []
+        for p in _images(args.dataset / "images"):
+            h, w = _read(p).shape[:2]
+            pairs.append((p, _yolo_boxes(args.dataset / "labels" / (p.stem + ".txt"), w, h)))
+        result = eval_detection(pairs, min_score=args.min_score)
+    elif args.format == "yolo-chars":
+        result = eval_chars(args.dataset)
+    else:
+        result = eval_de_samples(args.dataset)
+    for key, value in result.items():
+        print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Detection on synthetic scenes and on hand-drawn plates; rectification geometry; junk input."""
+
+import cv2
+import numpy as np
+import pytest
+
+from alpr._geometry import box_iou, quad_bbox
+from alpr.detect import Detection, detect, rectify
+from alpr.synth.render import render_plate
+from alpr.synth.scene import render_scene
+
+
+def _best(dets, quad):
+    truth = quad_bbox(quad)
+    return max(((box_iou(truth, quad_bbox(d.quad)), d) for d in dets), default=(0.0, None), key=lambda t: t[0])
+
+
+def test_finds_plates_in_synthetic_scenes():
+    good = 0
+    seeds = range(12)
+    for seed in seeds:
+        scene = render_scene(["de", "es"][seed % 2], seed=seed)
+        dets = detect(scene.image)
+        iou, det = _best(dets, scene.quad)
+        width = np.linalg.norm(scene.quad[1] - scene.quad[0])
+        if iou >= 0.7 and np.abs(det.quad - scene.quad).max() <= 0.2 * width:
+            good += 1
+    assert good >= 9, good
+
+
+def test_output_types_and_order():
+    scene = render_scene("de", seed=4)
+    dets = detect(scene.image, max_plates=3)
+    assert 1 <= len(dets) <= 3
+    assert all(isinstance(d, Detection) and d.quad.shape == (4, 2) and d.quad.dtype == np.float32 for d in dets)
+    assert all(0.0 <= d.score <= 1.0 for d in dets)
+    assert [d.score for d in dets] == sorted((d.score for d in dets), reverse=True)
+
+
+def _paste(plate: np.ndarray, angle: float, scale: float, size=(640, 480), seed=0):
+    """A plate warped into a cluttered background; returns the image and the true quad."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    image = np.full((h, w, 3), 90, np.uint8)
+    for _ in range(15):  # clutter: bars (grille-like) and random boxes
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.rectangle(image, (x, y), (x + int(rng.integers(5, 60)), y + int(rng.integers(5, 60))),
+                      tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+    ph, pw = plate.shape[:2]
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    centre = np.array([w / 2, h / 2])
+    target_w = scale * w
+    t = np.radians(angle)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    half = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [target_w / 2, target_w * ph / pw / 2]
+    quad = (half @ rot.T + centre).astype(np.float32)
+    m = cv2.getPerspectiveTransform(src, quad)
+    warped = cv2.warpPerspective(plate, m, (w, h))
+    mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), m, (w, h))
+    image[mask > 0] = warped[mask > 0]
+    return image, quad
+
+
+@pytest.mark.parametrize("angle,scale", [(0, 0.15), (0, 0.5), (8, 0.3), (-10, 0.25), (0, 0.9)])
+def test_scale_and_rotation(angle, scale):
+    plate = render_plate("B MW 1234", country="de", style={}, height_px=110).image
+    image, quad = _paste(plate, angle, scale)
+    iou, det = _best(detect(image), quad)
+    assert iou >= 0.6, iou
+
+
+def test_rectify_aspect_and_margin():
+    image = np.zeros((300, 400, 3), np.uint8)
+    quad = np.array([[50, 100], [350, 90], [352, 160], [48, 168]], np.float32)
+    out = rectify(image, quad)
+    assert out.shape == (110, 520, 3)
+    out = rectify(image, quad, height=44, margin=0.1)
+    assert out.shape[0] == round(44 * 1.2) and abs(out.shape[1] - round(44 * 520 / 110 + 8.8)) <= 1
+
+
+def test_rectify_recovers_the_plate():
+    rendered = render_plate("1234 BCD", country="es", style={}, height_px=110)
+    image, quad = _paste(rendered.image, 5, 0.6)
+    out = rectify(image, quad)
+    diff = np.abs(out.astype(int) - cv2.resize(rendered.image, (520, 110)).astype(int)).mean()
+    assert diff < 20
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((1, 1, 3), np.uint8), np.zeros((480, 640, 3), np.uint8), np.full((480, 640), 200, np.uint8),
+     np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)],
+)
+def test_junk_gives_nothing(image):
+    assert detect(image) == []
+
+
+@pytest.mark.parametrize("near_side,width", [(0.85, 120), (0.7, 300)])
+def test_perspective(near_side, width):
+    """A plate turned ~30 degrees: foreshortened and one side shorter than the other."""
+    plate = render_plate("1234 BCD", country="es", style={}, height_px=110).image
+    ph, pw = plate.shape[:2]
+    image = np.full((480, 640, 3), 110, np.uint8)
+    x0, y0, h = 200.0, 200.0, width * 110 / 520
+    quad = np.float32([[x0, y0], [x0 + 0.87 * width, y0 + h * (1 - near_side) / 2],
+                       [x0 + 0.87 * width, y0 + h * (1 + near_side) / 2], [x0, y0 + h]])
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]]), quad)
+    warped = cv2.warpPerspective(plate, m, (640, 480))
+    inside = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), m, (640, 480)) > 0
+    image[inside] = warped[inside]
+    iou, det = _best(detect(image), quad)
+    assert iou >= 0.7 and np.abs(det.quad - quad).max() <= 0.12 * width

@@ -1,0 +1,102 @@
+"""Segmentation on rendered plates: count, reading order, boxes, gaps, crops, resolution, junk."""
+
+import cv2
+import numpy as np
+import pytest
+
+from alpr._geometry import box_iou
+from alpr.segment import Segmentation, segment
+from alpr.synth.render import render_plate
+
+
+def _matches(rendered, seg, min_iou=0.5) -> bool:
+    truth = [tuple(b) for b in rendered.boxes]
+    return len(seg.boxes) == len(truth) and all(box_iou(t, tuple(b)) >= min_iou for t, b in zip(truth, seg.boxes))
+
+
+def _cuts(rendered) -> list[int]:
+    g = rendered.group_index
+    return [i for i in range(1, len(g)) if g[i] != g[i - 1]]
+
+
+def _loose(image: np.ndarray, seed: int) -> np.ndarray:
+    """The plate inside a larger crop of 'car body' with some clutter."""
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    body = tuple(int(v) for v in rng.integers(20, 200, 3))
+    out = cv2.copyMakeBorder(image, h // 2, h // 2, w // 6, w // 6, cv2.BORDER_CONSTANT, value=body)
+    cv2.line(out, (0, h // 5), (out.shape[1], h // 5), (30, 30, 30), max(1, h // 20))
+    return out
+
+
+@pytest.mark.parametrize("country", ["de", "es"])
+def test_rendered_plates_give_the_renderer_boxes(country):
+    plates = [render_plate(country=country, seed=s) for s in range(12)]
+    ok = [_matches(p, segment(p.image)) for p in plates]
+    assert sum(ok) >= 10, ok
+
+
+def test_reading_order_and_types():
+    p = render_plate("B MW 1234", country="de", style={})
+    seg = segment(p.image)
+    assert isinstance(seg, Segmentation)
+    assert seg.boxes.dtype.kind == "i" and seg.boxes.shape == (7, 4)
+    assert np.all(np.diff(seg.boxes[:, 0]) > 0)
+    assert seg.groups[0] == 0 and len(seg.groups) == 7
+
+
+def test_german_sticker_gap_reported():
+    for text, district in [("UE MA 123", 2), ("UEM A 123", 3), ("K XY 99", 1), ("HD AD 89", 2)]:
+        p = render_plate(text, country="de", style={})
+        seg = segment(p.image)
+        assert len(seg.boxes) == len(text.replace(" ", "")), text
+        assert district in seg.gaps and district in seg.wide_gaps, (text, seg.gaps)
+        assert set(seg.wide_gaps) <= set(_cuts(p)), (text, seg.wide_gaps)
+
+
+def test_spanish_gap_reported():
+    p = render_plate("1234 BCD", country="es", style={})
+    seg = segment(p.image)
+    assert len(seg.boxes) == 7 and seg.wide_gaps == [4]
+
+
+def test_band_found_left_of_text():
+    p = render_plate("B MW 1234", country="de", style={})
+    seg = segment(p.image)
+    assert seg.band is not None
+    assert seg.band[0] + seg.band[2] <= seg.boxes[0, 0] + 2
+
+
+def test_loose_crop():
+    ok = 0
+    for s in range(8):
+        p = render_plate(country=["de", "es"][s % 2], seed=100 + s)
+        seg = segment(_loose(p.image, s))
+        h, w = p.image.shape[:2]
+        shifted = seg.boxes - np.array([w // 6, h // 2, 0, 0])
+        ok += len(shifted) == len(p.boxes) and all(box_iou(tuple(t), tuple(b)) >= 0.5 for t, b in zip(p.boxes, shifted))
+    assert ok >= 6
+
+
+def test_low_resolution_100px_wide():
+    ok = 0
+    for s in range(10):
+        p = render_plate(country=["de", "es"][s % 2], seed=200 + s, height_px=21)  # ~100 px wide
+        ok += len(segment(p.image).boxes) == len(p.boxes)
+    assert ok >= 8
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((1, 1, 3), np.uint8),
+        np.full((60, 200, 3), 255, np.uint8),
+        np.zeros((60, 200), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (60, 200, 3), dtype=np.uint8),
+        np.zeros((0, 10, 3), np.uint8),
+    ],
+)
+def test_junk_gives_empty(image):
+    seg = segment(image)
+    assert len(seg.boxes) == 0
+    assert seg.boxes.shape[1:] == (4,)

@@ -8,7 +8,9 @@ template whose main gap (after the German district, after the Spanish digits) th
 not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". Narrow spaces
 (German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
 boxes at the ends may be dropped (screws, frame text, the band letter), at a cost that grows
-with how confidently they looked like a character.
+with how confidently they looked like a character. When no complete reading is confident, up to
+``max_missing`` template slots may stay unseen (a covered, dirty or anonymised character): the
+plate is then reported with ``?`` in those slots of its groups and without them in its text.
 """
 
 from dataclasses import dataclass
@@ -20,22 +22,28 @@ from alpr import plates
 
 GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
 DROP_COST = 3.0  # nats for dropping a box that the model read with probability 1
+MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
+FALLBACK_CONFIDENCE = 0.5  # below this, readings with unseen slots are searched too
+MISSING = "?"
 _EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """A decoded plate: groups, per-character probabilities, which boxes were used, and a score."""
+    """A decoded plate: groups (``?`` where a slot was not seen), the observed characters'
+    probabilities, which boxes were used, and a score."""
 
     country: str
     groups: tuple[str, ...]
     char_confidences: tuple[float, ...]
-    kept: tuple[int, ...]  # indices of the input boxes that became characters
+    kept: tuple[int, ...]  # indices of the input boxes read as characters, in reading order
     log_score: float
+    missing: int = 0  # template slots with no box (covered, dirty or anonymised characters)
 
     @property
     def text(self) -> str:
-        return "".join(self.groups)
+        """The observed characters without separators (unseen slots left out)."""
+        return "".join(self.groups).replace(MISSING, "")
 
     @property
     def confidence(self) -> float:
@@ -52,6 +60,8 @@ def decode(
     *,
     gaps: set[int] | frozenset[int] = frozenset(),
     max_drop: int = 2,
+    max_missing: int = 0,
+    unknown: set[int] | frozenset[int] = frozenset(),
 ) -> Decoded | None:
     """Most probable valid plate of ``country`` given per-box probabilities.
 
@@ -61,6 +71,11 @@ def decode(
         country: "de", "es" or "eu".
         gaps: indices i of boxes preceded by a wide gap (the segmenter's ``wide_gaps``).
         max_drop: how many boxes may be dropped from the ends of the row.
+        max_missing: how many template slots may have no box (occluded characters). Such
+            readings are searched only when no complete reading is confident, and each unseen
+            slot costs ``MISSING_COST``.
+        unknown: indices of boxes known to hide a character (e.g. an anonymisation box): they
+            fill a slot of any class at no cost and are reported as ``?``.
 
     Returns:
         The best ``Decoded`` or ``None`` if no valid plate fits.
@@ -68,50 +83,96 @@ def decode(
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[1] != len(alphabet):
         raise ValueError(f"probs must have shape (N, {len(alphabet)}), got {probs.shape}")
-    n = len(probs)
-    log_probs = np.log(np.maximum(probs, _EPS))
-    column = {c: i for i, c in enumerate(alphabet)}
-    slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-
-    def best_in_slot(allowed: str):
-        """(best log-prob per box, best column per box) over the characters a slot allows."""
-        if allowed not in slot_cache:
-            cols = [column[c] for c in allowed if c in column]
-            if not cols:
-                slot_cache[allowed] = None
-            else:
-                sub = log_probs[:, cols]
-                arg = sub.argmax(axis=1)
-                slot_cache[allowed] = (sub[np.arange(n), arg], np.asarray(cols)[arg])
-        return slot_cache[allowed]
-
-    best: Decoded | None = None
-    max_prob = probs.max(axis=1) if n else np.zeros(0)
-    for kept in _kept_subsets(n, max_drop):
-        dropped = sorted(set(range(n)) - set(kept))
-        drop_cost = DROP_COST * float(max_prob[dropped].sum()) if dropped else 0.0
-        kept_gaps = _gaps_after_dropping(kept, gaps)
-        for template in plates.templates(country, len(kept)):
-            total, chars, confs = -drop_cost, [], []
-            for slot_index, allowed in enumerate(template.slots):
-                slot = best_in_slot(allowed)
-                if slot is None:
-                    break
-                box = kept[slot_index]
-                total += slot[0][box]
-                chars.append(alphabet[slot[1][box]])
-                confs.append(float(probs[box, slot[1][box]]))
-            else:
-                unexplained = len(kept_gaps - template.cuts)
-                unseen = template.primary_cut is not None and template.primary_cut not in kept_gaps
-                total -= GAP_MISMATCH_COST * (unexplained + unseen)
-                if best is None or total > best.log_score:
-                    groups, start = [], 0
-                    for size in template.group_sizes:
-                        groups.append("".join(chars[start : start + size]))
-                        start += size
-                    best = Decoded(country, tuple(groups), tuple(confs), tuple(kept), total)
+    search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown))
+    best = search.run(missing=0)
+    if max_missing > 0 and (best is None or best.confidence < FALLBACK_CONFIDENCE):
+        for missing in range(1, max_missing + 1):
+            candidate = search.run(missing=missing)
+            if candidate is not None and (best is None or candidate.log_score > best.log_score):
+                best = candidate
     return best
+
+
+class _Search:
+    """Scores slot templates against the boxes; the tables are shared between runs."""
+
+    def __init__(self, probs, alphabet: str, country: str, gaps: frozenset[int], max_drop: int, unknown: frozenset[int]):
+        self.probs, self.alphabet, self.country, self.gaps, self.max_drop = probs, alphabet, country, gaps, max_drop
+        self.unknown = unknown
+        self.n = len(probs)
+        self.log_probs = np.log(np.maximum(probs, _EPS))
+        self.log_probs[sorted(i for i in unknown if 0 <= i < self.n)] = 0.0  # fits every slot equally
+        self.column = {c: i for i, c in enumerate(alphabet)}
+        self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def best_in_slot(self, allowed: str):
+        """(best log-prob per box, best column per box) over the characters a slot allows."""
+        if allowed not in self.slot_cache:
+            cols = [self.column[c] for c in allowed if c in self.column]
+            if not cols:
+                self.slot_cache[allowed] = None
+            else:
+                sub = self.log_probs[:, cols]
+                arg = sub.argmax(axis=1)
+                self.slot_cache[allowed] = (sub[np.arange(self.n), arg], np.asarray(cols)[arg])
+        return self.slot_cache[allowed]
+
+    def table(self, template: plates.Template):
+        """(N, L) best log-probs and columns of every box in every slot, or None if a slot is unreadable."""
+        columns = [self.best_in_slot(allowed) for allowed in template.slots]
+        if any(c is None for c in columns):
+            return None
+        return np.stack([c[0] for c in columns], axis=1), np.stack([c[1] for c in columns], axis=1)
+
+    def run(self, *, missing: int) -> Decoded | None:
+        best: Decoded | None = None
+        max_prob = self.probs.max(axis=1) if self.n else np.zeros(0)
+        max_prob[sorted(i for i in self.unknown if 0 <= i < self.n)] = 1.0  # dropping an occluder costs as a character
+        for kept in _kept_subsets(self.n, self.max_drop):
+            m = len(kept)
+            dropped = sorted(set(range(self.n)) - set(kept))
+            fixed_cost = DROP_COST * float(max_prob[dropped].sum()) + MISSING_COST * missing
+            kept_gaps = _gaps_after_dropping(kept, self.gaps)
+            rows = np.asarray(kept)
+            for template in plates.templates(self.country, m + missing):
+                table = self.table(template)
+                if table is None:
+                    continue
+                scores, cols = table
+                for observed in combinations(range(m + missing), m):
+                    total = float(scores[rows, observed].sum()) - fixed_cost
+                    total -= GAP_MISMATCH_COST * _gap_mismatches(template, observed, kept_gaps)
+                    if best is None or total > best.log_score:
+                        best = self._decoded(template, kept, observed, cols, total, missing)
+        return best
+
+    def _decoded(self, template, kept, observed, cols, total, missing) -> Decoded:
+        chars = [MISSING] * len(template.slots)
+        confs, seen = [], []
+        for box, slot in zip(kept, observed):
+            if box in self.unknown:
+                missing += 1
+                continue
+            seen.append(box)
+            column = cols[box, slot]
+            chars[slot] = self.alphabet[column]
+            confs.append(float(self.probs[box, column]))
+        groups, start = [], 0
+        for size in template.group_sizes:
+            groups.append("".join(chars[start : start + size]))
+            start += size
+        return Decoded(self.country, tuple(groups), tuple(confs), tuple(seen), total, missing)
+
+
+def _gap_mismatches(template: plates.Template, observed: tuple[int, ...], kept_gaps: frozenset[int]) -> int:
+    """Wide gaps the template's groups do not explain, plus one if its main cut was not seen."""
+    cuts = template.cuts
+    explained = {i for i in range(1, len(observed)) if any(observed[i - 1] < c <= observed[i] for c in cuts)}
+    primary = template.primary_cut
+    unseen = primary is not None and not any(
+        i in kept_gaps and observed[i - 1] < primary <= observed[i] for i in range(1, len(observed))
+    )
+    return len(kept_gaps - explained) + unseen
 
 
 def _kept_subsets(n: int, max_drop: int):

@@ -23,6 +23,8 @@ COUNTRY_CHOICES = ("auto", "de", "es", "eu")
 DEFAULT_MODELS = {"de": "de", "es": "es", "eu": "eu"}
 #: ``auto`` tries these countries and keeps the best valid reading.
 AUTO_COUNTRIES = ("de", "es")
+#: Plate positions that may be unreadable (covered or anonymised) in a reported plate.
+MAX_MISSING = 2
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Plate:
     chars: list[Char] = field(default_factory=list)
     formatted: str = ""
     detection_score: float = 1.0
+    missing: int = 0  # plate positions with no readable character (shown as "?" in ``formatted``)
 
     def to_dict(self) -> dict:
         """The JSON record of ``alpr recognize --json`` (see design.md)."""
@@ -118,8 +121,8 @@ class Recognizer:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
         gaps = {int(g) for g in seg.wide_gaps}
+        occluded = {int(i) for i in getattr(seg, "occluded", ())}
         best: Decoded | None = None
-        best_model: CharModel | None = None
         probs_by_model: dict[int, np.ndarray] = {}
         for country, model in self.models.items():
             key = id(model)
@@ -127,9 +130,11 @@ class Recognizer:
                 with self._stage("cnn"):
                     probs_by_model[key] = model.predict_proba(model.crops_to_input(chars))
             with self._stage("decode"):
-                decoded = decode(probs_by_model[key], model.alphabet, country, gaps=gaps)
+                decoded = decode(
+                    probs_by_model[key], model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded
+                )
             if decoded is not None and (best is None or decoded.confidence > best.confidence):
-                best, best_model = decoded, model
+                best = decoded
         if best is None:
             return None
         to_image = _plate_to_image(crop.shape, quad)
@@ -142,6 +147,7 @@ class Recognizer:
             chars=[Char(c, round(p, 4), b) for c, p, b in zip(best.text, best.char_confidences, boxes)],
             formatted=plates.PlateText(best.country, best.groups).formatted,
             detection_score=round(float(score), 4),
+            missing=best.missing,
         )
 
 

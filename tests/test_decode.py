@@ -57,3 +57,27 @@ def test_no_valid_plate_returns_none():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="shape"):
         decode(np.ones((3, 5)), "0123", "eu")
+
+
+def test_occluded_characters_leave_unseen_slots():
+    alphabet = plates.ALPHABETS["es"]
+    # "074?C?V": two characters hidden by anonymisation boxes, the wide gap after the digits seen
+    probs = one_hot_probs("074CV", alphabet)
+    assert decode(probs, alphabet, "es", gaps={3}) is None
+    result = decode(probs, alphabet, "es", gaps={3}, max_missing=2)
+    assert result.text == "074CV" and result.missing == 2
+    assert len(result.groups) == 2 and result.groups[0].startswith("074") and "?" in result.groups[1]
+
+
+def test_complete_readings_win_over_partial_ones():
+    alphabet = plates.ALPHABETS["es"]
+    result = decode(one_hot_probs("1234BCD", alphabet), alphabet, "es", gaps={4}, max_missing=2)
+    assert result.text == "1234BCD" and result.missing == 0
+
+
+def test_known_occluders_fill_their_slot():
+    alphabet = plates.ALPHABETS["es"]
+    probs = one_hot_probs("0740CXV", alphabet)  # boxes 3 and 5 are grey boxes, whatever the CNN says
+    result = decode(probs, alphabet, "es", gaps={4}, unknown={3, 5})
+    assert result.groups == ("074?", "C?V") and result.text == "074CV"
+    assert result.missing == 2 and result.kept == (0, 1, 2, 4, 6) and len(result.char_confidences) == 5

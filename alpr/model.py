@@ -1,0 +1,251 @@
+"""The character CNN: architecture, the exact crop preprocessing, and the bundled-model registry.
+
+A :class:`CharModel` wraps a Keras 3 functional model that maps a batch of grayscale character
+images ``float32 (N, 32, 24, 1)`` in ``[0, 1]`` to **logits** ``(N, len(alphabet))`` (no softmax;
+the ``[0, 1] -> [-1, 1]`` rescaling is a layer inside the model, so attacks work in pixel space).
+
+Preprocessing (:meth:`CharModel.crops_to_input`, applied identically in training and in the
+pipeline) for one BGR character crop:
+
+1. to grey (BGR/BGRA/grey accepted; alpha is composited on white);
+2. contrast stretch: the 1st..99th grey percentiles map to 0..1 (dark ink stays dark; a flat
+   crop becomes mid-grey);
+3. aspect-preserving resize so the crop fits inside 32 x 24 (H x W), INTER_AREA when shrinking;
+4. centred, padded to 32 x 24 with a constant paper level (the crop's 90th grey percentile
+   after the stretch), so narrow crops such as a tight "1" are not smeared sideways.
+
+Bundled models are found with :func:`alpr.resources.models_dir`: ``NAME.keras`` plus the model
+card ``NAME.json`` (alphabet, input shape, data, metrics, command, versions).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr import atomic
+from alpr.resources import models_dir
+
+#: Names of the bundled models (``models_dir()/NAME.keras`` + ``NAME.json``).
+MODEL_NAMES = ("de", "es", "eu", "de-hardened", "es-hardened")
+#: Default network input (height, width, channels).
+INPUT_SHAPE = (32, 24, 1)
+
+
+def build_model(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE, *, width: int = 32, dropout: float = 0.3):
+    """A small VGG-style CNN returning logits: 3 conv stages (width, 2*width, 4*width filters,
+    BatchNorm + ReLU, max-pooling), then Dense(4*width) and Dense(n_classes).
+
+    ``width=32`` gives ~0.3 M parameters (~1.3 MB saved); tests use ``width=4``.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=tuple(input_shape), dtype="float32", name="chars")
+    x = layers.Rescaling(2.0, offset=-1.0, name="to_pm1")(inputs)  # [0, 1] -> [-1, 1]
+
+    def conv(x, filters, name):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.ReLU(name=f"{name}_relu")(x)
+
+    x = conv(x, width // 2, "c1a")
+    x = conv(x, width, "c1b")
+    x = layers.MaxPooling2D(2, name="pool1")(x)  # 16 x 12
+    x = conv(x, 2 * width, "c2a")
+    x = conv(x, 2 * width, "c2b")
+    x = layers.MaxPooling2D(2, name="pool2")(x)  # 8 x 6
+    x = conv(x, 4 * width, "c3a")
+    x = layers.MaxPooling2D(2, name="pool3")(x)  # 4 x 3
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="drop")(x)
+    x = layers.Dense(4 * width, use_bias=False, name="fc")(x)
+    x = layers.BatchNormalization(name="fc_bn")(x)
+    x = layers.ReLU(name="fc_relu")(x)
+    logits = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inputs, logits, name="char_cnn")
+
+
+def preprocess_crop(crop: np.ndarray, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> np.ndarray:
+    """One character crop (H x W [x 1|3|4] uint8/float BGR[A] or grey) -> float32 (h, w, 1) in [0, 1].
+
+    See the module docstring for the steps. Any size >= 1 x 1 is accepted.
+    """
+    h_out, w_out = int(input_shape[0]), int(input_shape[1])
+    img = np.asarray(crop)
+    if img.ndim not in (2, 3) or img.size == 0 or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"expected an H x W, H x W x 1, x 3 or x 4 image, got shape {img.shape}")
+    is_float = img.dtype.kind == "f"
+    img = img.astype(np.float32)
+    if is_float and float(img.max(initial=0)) <= 1.0:
+        img = img * 255.0  # float images in [0, 1]
+    if img.ndim == 3 and img.shape[2] == 4:
+        alpha = img[..., 3:4] / 255.0
+        img = img[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    if img.ndim == 3 and img.shape[2] == 3:
+        grey = img[..., 0] * 0.114 + img[..., 1] * 0.587 + img[..., 2] * 0.299
+    else:
+        grey = img.reshape(img.shape[0], img.shape[1])
+    lo, hi = np.percentile(grey, (1.0, 99.0))
+    if hi - lo < 1e-3:
+        grey = np.full_like(grey, 0.5)
+    else:
+        grey = np.clip((grey - lo) / (hi - lo), 0.0, 1.0)
+    h, w = grey.shape
+    scale = min(h_out / h, w_out / w)
+    nh, nw = max(1, min(h_out, int(round(h * scale)))), max(1, min(w_out, int(round(w * scale))))
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    grey = cv2.resize(grey, (nw, nh), interpolation=interp)
+    top, left = (h_out - nh) // 2, (w_out - nw) // 2
+    background = float(np.percentile(grey, 90.0))  # paper level; replicating edges would smear ink
+    out = cv2.copyMakeBorder(grey, top, h_out - nh - top, left, w_out - nw - left, cv2.BORDER_CONSTANT, value=background)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)[..., None]
+
+
+class CharModel:
+    """A character classifier: Keras model (logits out), its alphabet (logit order), input shape
+    ``(H, W, C)`` and model card (a JSON-able dict)."""
+
+    def __init__(self, keras_model, alphabet: str, card: dict | None = None):
+        out_dim = int(keras_model.outputs[0].shape[-1])
+        if len(alphabet) != out_dim:
+            raise ValueError(f"alphabet has {len(alphabet)} characters but the model has {out_dim} logits")
+        self.keras_model = keras_model
+        self.alphabet = str(alphabet)
+        self.input_shape = tuple(int(d) for d in keras_model.inputs[0].shape[1:])
+        self.card = dict(card or {})
+        self._fn = None
+
+    def __repr__(self):
+        return f"CharModel(alphabet={self.alphabet!r}, input_shape={self.input_shape}, name={self.card.get('name')!r})"
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.alphabet)
+
+    def crops_to_input(self, crops) -> np.ndarray:
+        """BGR (or grey/BGRA) character crops of any size -> float32 ``(N, H, W, 1)`` in [0, 1].
+
+        This is the exact preprocessing used in training; see :func:`preprocess_crop`.
+        """
+        crops = list(crops)
+        out = np.empty((len(crops), *self.input_shape), np.float32)
+        for i, crop in enumerate(crops):
+            out[i] = preprocess_crop(crop, self.input_shape)
+        return out
+
+    def _call(self, x):
+        import tensorflow as tf
+
+        if self._fn is None:
+            model = self.keras_model
+            spec = tf.TensorSpec([None, *self.input_shape], tf.float32)  # one trace for every batch size
+            self._fn = tf.function(lambda t: model(t, training=False), input_signature=[spec])
+        return self._fn(tf.convert_to_tensor(x, tf.float32))
+
+    def predict_logits(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Logits ``(N, n_classes)`` for model inputs ``x`` (N, H, W, C) float32 in [0, 1]."""
+        x = np.asarray(x, np.float32)
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"expected inputs of shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
+        if len(x) == 0:
+            return np.zeros((0, self.n_classes), np.float32)
+        parts = [self._call(x[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts).astype(np.float32)
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Softmax probabilities ``(N, n_classes)`` for model inputs ``x``."""
+        z = self.predict_logits(x, batch_size)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_chars(self, crops) -> list[tuple[str, float]]:
+        """Convenience: BGR crops -> ``[(char, probability), ...]``."""
+        p = self.predict_proba(self.crops_to_input(crops))
+        idx = p.argmax(axis=1)
+        return [(self.alphabet[i], float(p[k, i])) for k, i in enumerate(idx)]
+
+
+def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
+    """A bundled model name (``de``, ``es``, ``eu``, ``de-hardened``, ``es-hardened``) or a path
+    to a ``.keras`` file -> the ``.keras`` path (raises FileNotFoundError / ValueError)."""
+    text = os.fspath(name_or_path)
+    if text in MODEL_NAMES:
+        path = models_dir() / f"{text}.keras"
+        if not path.is_file():
+            raise FileNotFoundError(f"bundled model {text!r} is not installed (missing {path})")
+        return path
+    path = Path(text)
+    if path.suffix == ".keras" or path.exists() or os.sep in text or "/" in text:
+        if not path.is_file():
+            raise FileNotFoundError(f"model file not found: {path}")
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: expected a .keras model file")
+        return path
+    raise ValueError(f"unknown model {text!r}; expected one of {', '.join(MODEL_NAMES)} or a path to a .keras file")
+
+
+def load_model(name_or_path: str | os.PathLike) -> CharModel:
+    """Load a bundled model by name or a ``.keras`` file (with its ``.json`` card beside it).
+
+    Always ``keras.saving.load_model(path, safe_mode=True, compile=False)``. The card's alphabet
+    and input shape are validated against the network.
+    """
+    path = resolve_model_path(name_or_path)
+    card_path = path.with_suffix(".json")
+    if not card_path.is_file():
+        raise FileNotFoundError(f"model card not found: {card_path} (needed for the alphabet)")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{card_path}: not a valid JSON model card ({err})") from None
+    if not isinstance(card, dict) or not isinstance(card.get("alphabet"), str) or not card["alphabet"]:
+        raise ValueError(f"{card_path}: model card has no 'alphabet' string")
+    import keras
+
+    try:
+        net = keras.saving.load_model(str(path), safe_mode=True, compile=False)
+    except Exception as err:  # corrupt zip, unknown layers, unsafe content
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: cannot load Keras model ({msg})") from None
+    out_dim = int(net.outputs[0].shape[-1])
+    if len(card["alphabet"]) != out_dim:
+        raise ValueError(f"{card_path}: alphabet has {len(card['alphabet'])} characters but the model has {out_dim} logits")
+    shape = tuple(int(d) for d in net.inputs[0].shape[1:])
+    if "input_shape" in card and tuple(card["input_shape"]) != shape:
+        raise ValueError(f"{card_path}: card input_shape {tuple(card['input_shape'])} does not match the model's {shape}")
+    card.setdefault("name", path.stem)
+    return CharModel(net, card["alphabet"], card)
+
+
+def save_model(char_model: CharModel, path: str | os.PathLike, card: dict | None = None) -> Path:
+    """Write ``path`` (.keras) and the model card beside it (.json), each atomically.
+
+    ``card`` defaults to ``char_model.card``; alphabet and input shape are always filled in.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: model files must end in .keras")
+    card = dict(char_model.card if card is None else card)
+    card["alphabet"] = char_model.alphabet
+    card["input_shape"] = list(char_model.input_shape)
+    card["n_classes"] = char_model.n_classes
+    card["preprocessing"] = card.get("preprocessing") or (
+        "grey; 1-99 percentile contrast stretch to [0,1]; aspect-preserving resize into "
+        f"{char_model.input_shape[0]}x{char_model.input_shape[1]} (INTER_AREA when shrinking); centred, constant padding at the crop's 90th percentile (paper)"
+    )
+    card["output"] = "logits"
+    with atomic.atomic_path(path) as tmp:
+        char_model.keras_model.save(tmp)
+    atomic.write_text(path.with_suffix(".json"), json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    for p in (path, path.with_suffix(".json")):  # temp files are created 0600; models are shared assets
+        os.chmod(p, 0o644)
+    char_model.card = card
+    return path

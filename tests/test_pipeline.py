@@ -1,0 +1,105 @@
+"""The Recognizer and `alpr recognize` on rendered plates and scenes with the bundled models."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from alpr import plates
+from alpr.cli import main
+from alpr.pipeline import Recognizer
+from alpr.resources import models_dir, samples_dir
+from alpr.synth.render import render_plate
+from alpr.synth.scene import render_scene
+
+pytestmark = pytest.mark.skipif(not (models_dir() / "de.keras").exists(), reason="bundled models not trained yet")
+
+
+@pytest.fixture(scope="module")
+def readers():
+    return {country: Recognizer(country=country) for country in ("de", "es")}
+
+
+@pytest.mark.parametrize("country", ["de", "es"])
+def test_reads_rendered_plate_crops(readers, country):
+    rng = np.random.default_rng(11)
+    correct = 0
+    for i in range(10):
+        rendered = render_plate(country=country, rng=rng, height_px=110, style={})
+        plate = readers[country].read_crop(rendered.image)
+        correct += plate is not None and plate.text == rendered.plate.text
+    assert correct >= 9
+
+
+@pytest.mark.parametrize("country", ["de", "es"])
+def test_reads_rendered_scenes_with_the_right_quad(readers, country):
+    correct = 0
+    for seed in range(8):
+        scene = render_scene(country, seed=100 + seed, easy=True)
+        found = readers[country].read(scene.image)
+        if found and found[0].text == scene.rendered.plate.text:
+            correct += 1
+            corner_error = np.abs(np.asarray(found[0].quad) - scene.quad).max()
+            assert corner_error < 0.15 * (scene.quad[:, 0].max() - scene.quad[:, 0].min())
+    assert correct >= 6
+
+
+def test_plate_fields_and_character_boxes(readers):
+    rendered = render_plate("DÜW AS 870", "de", seed=1, height_px=110, style={})
+    plate = readers["de"].read_crop(rendered.image)
+    assert plate.text == "DÜWAS870" and plate.formatted == "DÜW AS 870" and plate.country == "de"
+    assert 0 < plate.confidence <= 1 and len(plate.chars) == 8
+    for char, truth in zip(plate.chars, rendered.boxes):
+        x, y, w, h = char.box
+        tx, ty, tw, th = truth
+        assert abs(x - tx) <= 4 and abs(y - ty) <= 4 and abs(w - tw) <= 6 and abs(h - th) <= 6
+
+
+def test_auto_country_picks_the_matching_grammar():
+    recognizer = Recognizer(country="auto")
+    spanish = recognizer.read_crop(render_plate("4821 BCD", "es", seed=2, style={}).image)
+    german = recognizer.read_crop(render_plate("HD AD 891", "de", seed=2, style={}).image)
+    assert (spanish.country, spanish.text) == ("es", "4821BCD")
+    assert (german.country, german.text) == ("de", "HDAD891")
+
+
+def test_blank_images_give_no_plates(readers):
+    assert readers["de"].read(np.full((480, 640, 3), 128, np.uint8)) == []
+    assert readers["de"].read_crop(np.full((110, 520, 3), 255, np.uint8)) is None
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown country"):
+        Recognizer(country="fr")
+    with pytest.raises(ValueError, match="non-empty"):
+        Recognizer(country="es").read(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_cli_json_lines_with_a_bad_file_in_the_batch(tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not an image")
+    sample = samples_dir() / "es_1.jpg"
+    result = CliRunner().invoke(main, ["recognize", str(sample), str(bad), "--country", "es", "--json"])
+    assert result.exit_code == 1, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [r["image"] for r in records] == [str(sample), str(bad)]
+    good, broken = records
+    assert good["error"] is None and plates.is_valid(good["plates"][0]["text"], "es")
+    assert set(good["plates"][0]) >= {"text", "country", "confidence", "quad", "chars"}
+    assert broken["plates"] == [] and "not a readable image" in broken["error"]
+
+
+def test_cli_crop_mode_and_annotation(tmp_path):
+    crop = tmp_path / "crop.png"
+    cv2.imwrite(str(crop), render_plate("M AB 1234", "de", seed=3, style={}).image)
+    result = CliRunner().invoke(main, ["recognize", str(crop), "--crop", "--country", "de", "--annotate", str(tmp_path / "ann")])
+    assert result.exit_code == 0, result.output
+    assert "M AB 1234" in result.output
+    assert (tmp_path / "ann" / "crop.jpg").exists()
+
+
+def test_cli_refuses_unknown_model():
+    result = CliRunner().invoke(main, ["recognize", "x.jpg", "--model", "no-such-model"])
+    assert result.exit_code == 2 and "no-such-model" in result.output

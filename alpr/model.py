@@ -29,6 +29,7 @@ import numpy as np
 
 from alpr import atomic
 from alpr.resources import models_dir
+from alpr.tf_import import import_tensorflow
 
 #: Names of the bundled models (``models_dir()/NAME.keras`` + ``NAME.json``).
 MODEL_NAMES = ("de", "es", "eu", "de-hardened", "es-hardened")
@@ -42,6 +43,7 @@ def build_model(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE,
 
     ``width=32`` gives ~0.3 M parameters (~1.3 MB saved); tests use ``width=4``.
     """
+    import_tensorflow()
     import keras
     from keras import layers
 
@@ -208,6 +210,7 @@ def load_model(name_or_path: str | os.PathLike) -> CharModel:
         raise ValueError(f"{card_path}: not a valid JSON model card ({err})") from None
     if not isinstance(card, dict) or not isinstance(card.get("alphabet"), str) or not card["alphabet"]:
         raise ValueError(f"{card_path}: model card has no 'alphabet' string")
+    import_tensorflow()
     import keras
 
     try:

@@ -7,8 +7,7 @@ small penalty for every wide segmentation gap the template's groups do not expla
 template whose main gap (after the German district, after the Spanish digits) the segmenter did
 not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". Narrow spaces
 (German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
-boxes at the ends may be dropped (screws, frame text, the band letter), at a cost that grows
-with how confidently they looked like a character. When no complete reading is confident, up to
+boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost. When no complete reading is confident, up to
 ``max_missing`` template slots may stay unseen (a covered, dirty or anonymised character): the
 plate is then reported with ``?`` in those slots of its groups and without them in its text.
 """
@@ -21,7 +20,7 @@ import numpy as np
 from alpr import plates
 
 GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
-DROP_COST = 3.0  # nats for dropping a box that the model read with probability 1
+DROP_COST = 5.0  # nats per dropped box (a fixed price: real characters are often read unsurely)
 MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
 FALLBACK_CONFIDENCE = 0.5  # below this, readings with unseen slots are searched too
 MISSING = "?"
@@ -126,12 +125,9 @@ class _Search:
 
     def run(self, *, missing: int) -> Decoded | None:
         best: Decoded | None = None
-        max_prob = self.probs.max(axis=1) if self.n else np.zeros(0)
-        max_prob[sorted(i for i in self.unknown if 0 <= i < self.n)] = 1.0  # dropping an occluder costs as a character
         for kept in _kept_subsets(self.n, self.max_drop):
             m = len(kept)
-            dropped = sorted(set(range(self.n)) - set(kept))
-            fixed_cost = DROP_COST * float(max_prob[dropped].sum()) + MISSING_COST * missing
+            fixed_cost = DROP_COST * (self.n - m) + MISSING_COST * missing
             kept_gaps = _gaps_after_dropping(kept, self.gaps)
             rows = np.asarray(kept)
             for template in plates.templates(self.country, m + missing):

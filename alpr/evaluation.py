@@ -169,11 +169,16 @@ def evaluate(recognizer, samples: list[Sample], fmt: str, *, progress=None) -> d
             records.append({"image": str(sample.path), "error": str(err)})
             continue
         start = time.perf_counter()
-        if fmt == "yolo-chars":
-            plate = recognizer.read_crop(image)
-            found = [plate] if plate is not None else []
-        else:
-            found = recognizer.read(image)
+        try:
+            if fmt == "yolo-chars":
+                plate = recognizer.read_crop(image)
+                found = [plate] if plate is not None else []
+            else:
+                found = recognizer.read(image)
+        except Exception as err:  # one failing image is reported, not fatal to the run
+            tally["failed"] += 1
+            records.append({"image": str(sample.path), "error": f"{type(err).__name__}: {err}".splitlines()[0]})
+            continue
         seconds += time.perf_counter() - start
         record = {"image": str(sample.path), "read": [p.text for p in found]}
         if fmt == "yolo-chars":

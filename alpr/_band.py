@@ -1,4 +1,5 @@
-"""Locating the EU band (blue strip with stars and country letter) at the left of a plate."""
+"""Locating the EU band (blue strip with stars and country letter) at the left of a plate, and
+dropping it and other non-characters (coloured blobs, flat grey boxes) from a character row."""
 
 import numpy as np
 
@@ -32,3 +33,49 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
     if len(rows) < 0.6 * hm:
         return None
     return int(xs[0]), int(y0 + rows[0]), int(xs[-1] - xs[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """Drop boxes far more colourful than the row (the EU band and its emblems, in whatever hue
+    the camera gave them). Colourfulness is chroma (max - min channel), which unlike HSV
+    saturation stays low for dark ink of any tint."""
+    patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
+    means = np.array([p.mean() if p.size else 0.0 for p in patches])
+    level = max(float(np.median(means)) + 35, 50)
+    share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
+    return boxes[~((means > level) | (share > 0.3))]
+
+
+def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """Drop boxes without internal contrast that are not ink-dark: the uniform grey boxes that
+    anonymise characters in some datasets, shadows and stickers seen as one blob. Flat but
+    ink-dark (a solid I) or paper-light (the inside of D, O) boxes are characters."""
+    stats = []
+    for x, y, w, h in boxes:
+        # inner part only: a grey box cut out together with a bit of a neighbour still looks flat
+        x0, y0, x1, y1 = (int(round(v)) for v in (x + 0.2 * w, y + 0.15 * h, x + 0.8 * w, y + 0.85 * h))
+        patch = grey[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+        lo, med, hi = np.percentile(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
+        stats.append((hi - lo, lo, med, hi))
+    spread, lo, med, hi = np.array(stats, dtype=float).T
+    ink, paper = np.median(lo), np.median(hi)
+    flat = spread < 0.4 * np.median(spread)
+    contrast = max(paper - ink, 1)
+    grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
+    return boxes[~grey_box]
+
+
+def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> np.ndarray:
+    """Drop a first box that is the EU band (taken as a tall character in dark or tinted
+    photos): near the left edge and much taller than the other boxes, or lying in the band
+    found left of the other boxes."""
+    if len(boxes) < 3:
+        return boxes
+    rest = boxes[1:]
+    x, _, w, h = boxes[0]
+    if x < 0.15 * plate_bgr.shape[1] and h > 1.2 * float(np.median(rest[:, 3])):
+        return rest
+    band = find_band(plate_bgr, rest, colour)
+    if band is not None and min(x + w, band[0] + band[2]) - max(x, band[0]) > 0.5 * w:
+        return rest
+    return boxes

@@ -11,6 +11,12 @@ character blobs (``_plate_boxes``), catches plates whose text row is broken and 
 plate's own outline; when both cues agree they are fused into one stronger candidate. The blue
 band is not needed (colours may be swapped or infrared). Candidates are de-duplicated by
 non-maximum suppression. About 8-15 ms CPU for a 640x480 photo.
+
+A small learned detector (``alpr.plate_net``, trained by the project on its own synthetic
+scenes only) adds plates far too small for the text cue (6-60 px wide, characters 2-6 px tall,
+as in night-time street photos): where both cues find a plate, the classical quad is kept (its
+outline follows the plate's perspective) and the score is raised; plates only the net finds are
+returned as axis-aligned rectangles. Without the model file, detection is classical only.
 """
 
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ import cv2
 import numpy as np
 
 from alpr import _geometry as geo
+from alpr import plate_net
 from alpr._components import as_uint8, normalised_grey
 from alpr._plate_boxes import bright_boxes
 from alpr._plate_rows import candidate_rows, char_blobs, row_quad, score_row
@@ -33,6 +40,17 @@ _LEVELS = (1.0, 0.5, 0.25)
 VERIFY_BELOW, VERIFY_MIN_CHARS = 0.7, 3
 #: Score factor of a text row not backed by a bright plate region.
 _ROW_ONLY = 0.8
+#: The learned detector's model file (None: the bundled ``data/models/plate_detector.keras``);
+#: a missing file turns the learned cue off.
+NET_PATH = None
+#: Net peaks at least this strong become candidates; a classical candidate overlapping a net box
+#: by ``_NET_MATCH`` (max of IoU and intersection over the smaller box) counts as confirmed.
+NET_THRESHOLD, _NET_MATCH = 0.5, 0.5
+#: Score factor of a classical candidate the net (when present) does not confirm.
+_CLASSICAL_ONLY = 1.0
+#: Net boxes no classical candidate confirms are kept only below this width (fraction of the
+#: photo's width): larger plates are the classical detector's design range (>= 60 px at 640).
+NET_ONLY_MAX_WIDTH = 0.1
 
 
 @dataclass
@@ -52,9 +70,11 @@ def detect(
         image_bgr: (H, W, 3) uint8 BGR (or (H, W) grey) photo.
         max_plates: at most this many detections are returned.
         min_score: candidates scoring below this are dropped.
-        verify: segment the rectified crop of each uncertain candidate (score below
+        verify: segment the rectified crop of each uncertain classical candidate (score below
             ``VERIFY_BELOW``) and drop it unless at least ``VERIFY_MIN_CHARS`` characters are
             found (costs ~2-3 ms per such candidate; removes windows, railings, grilles).
+            Candidates found or confirmed by the learned detector are not segmented: tiny
+            plates have no segmentable characters.
 
     Returns:
         Detections sorted by decreasing score; empty for blank or tiny images.
@@ -70,6 +90,8 @@ def detect(
     if not grey.any():
         return []
     found: list[Detection] = []
+    net = plate_net.load(NET_PATH)
+    net_boxes = net.detect(image_bgr, threshold=NET_THRESHOLD) if net is not None else []
     for level in _LEVELS:
         small = grey if level == 1.0 else cv2.resize(grey, None, fx=level, fy=level, interpolation=cv2.INTER_AREA)
         if min(small.shape) < 24:
@@ -77,12 +99,47 @@ def detect(
         blobs = char_blobs(small)
         rows = [(row_quad(small, row), score_row(small, row), row) for row in candidate_rows(small, blobs)]
         for quad, score in _fuse(rows, bright_boxes(small, blobs)):
-            if score >= min_score:
-                found.append(Detection((quad / (level * scale)).astype(np.float32), score))
-    kept = _suppress(found, 2 * max_plates if verify else max_plates)
+            found.append(Detection((quad / (level * scale)).astype(np.float32), score))
+    backed = [False] * len(found)
+    if net is not None:
+        found, backed = _merge_net(found, net_boxes, max_width=NET_ONLY_MAX_WIDTH * w0)
+    cands = [(d, b) for d, b in zip(found, backed) if d.score >= min_score]
+    kept = _suppress(cands, 2 * max_plates if verify else max_plates)
     if verify:
-        kept = [d for d in kept if d.score >= VERIFY_BELOW or _has_characters(image_bgr, d.quad)]
-    return kept[:max_plates]
+        kept = [(d, b) for d, b in kept if d.score >= VERIFY_BELOW or b or _has_characters(image_bgr, d.quad)]
+    return [d for d, _ in kept[:max_plates]]
+
+
+def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) -> tuple[list[Detection], list[bool]]:
+    """Combine classical candidates with the learned detector's (x, y, w, h, score) boxes.
+
+    A classical candidate overlapping a net box keeps its quad and gets the combined score
+    ``1 - (1 - a)(1 - b)``; net boxes matching no classical candidate become rectangle quads
+    with the net's score (only when narrower than ``max_width``); classical candidates the net does not confirm are scaled by
+    ``_CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it."""
+    out: list[Detection] = []
+    backed: list[bool] = []
+    used = [False] * len(net_boxes)
+    for det in found:
+        box = geo.quad_bbox(det.quad)
+        best, best_k = 0.0, -1
+        for k, (x, y, w, h, s) in enumerate(net_boxes):
+            o = _overlap(box, (x, y, w, h))
+            if o >= _NET_MATCH and geo.box_iou(box, (x, y, w, h)) > 0.2 and s * o > best:
+                best, best_k = s * o, k
+        if best_k < 0:
+            out.append(Detection(det.quad, _CLASSICAL_ONLY * det.score))
+            backed.append(False)
+            continue
+        used[best_k] = True
+        out.append(Detection(det.quad, float(1 - (1 - det.score) * (1 - net_boxes[best_k][4]))))
+        backed.append(True)
+    for k, (x, y, w, h, s) in enumerate(net_boxes):
+        if not used[k] and w < max_width:
+            quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+            out.append(Detection(quad, float(s)))
+            backed.append(True)
+    return out, backed
 
 
 def _has_characters(image: np.ndarray, quad: np.ndarray) -> bool:
@@ -116,14 +173,15 @@ def _fuse(rows, boxes) -> list[tuple[np.ndarray, float]]:
     return out
 
 
-def _suppress(found: list[Detection], max_plates: int) -> list[Detection]:
-    """Non-maximum suppression on the quads' bounding boxes (also drops candidates inside a better one)."""
-    kept: list[Detection] = []
-    for det in sorted(found, key=lambda d: -d.score):
+def _suppress(found: list[tuple[Detection, bool]], max_plates: int) -> list[tuple[Detection, bool]]:
+    """Non-maximum suppression on the quads' bounding boxes (also drops candidates inside a
+    better one); items are (detection, backed-by-the-net) pairs."""
+    kept: list[tuple[Detection, bool]] = []
+    for det, backed in sorted(found, key=lambda t: -t[0].score):
         box = geo.quad_bbox(det.quad)
-        if any(_overlap(box, geo.quad_bbox(k.quad)) > 0.4 for k in kept):
+        if any(_overlap(box, geo.quad_bbox(k.quad)) > 0.4 for k, _ in kept):
             continue
-        kept.append(det)
+        kept.append((det, backed))
         if len(kept) >= max_plates:
             break
     return kept

@@ -121,7 +121,7 @@ class Recognizer:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
         gaps = {int(g) for g in seg.wide_gaps}
-        occluded = {int(i) for i in getattr(seg, "occluded", ())}
+        occluded = {int(i) for i in seg.occluded}
         best: Decoded | None = None
         probs_by_model: dict[int, np.ndarray] = {}
         for country, model in self.models.items():

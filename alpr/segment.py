@@ -4,7 +4,9 @@ Approach: binarise dark-on-light (local and global thresholds), keep connected c
 shaped like characters, pick the largest row of similarly tall, aligned components (this drops
 the EU band, stickers, screws, frame and dealer text, which do not share the characters'
 height and baseline), then repair the row: merge broken strokes and umlaut dots, split touching
-glyphs, and classify the spaces between characters into group boundaries.
+glyphs, recover glyphs that only another binarisation kept, report the flat grey boxes that
+anonymise characters in some datasets as occluded character positions, and classify the spaces
+between characters into group boundaries.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ import cv2
 import numpy as np
 
 from alpr import _components as comp
-from alpr._band import find_band
+from alpr._band import drop_band, drop_coloured, drop_flat, find_band
 
 #: Working height the crop is resized to (characters are then 30-70 px tall).
 WORK_HEIGHT = 96
@@ -33,6 +35,8 @@ class Segmentation:
         wide_gaps: the subset of ``gaps`` that are wide (German sticker gap, Spanish space).
         groups: group index of every character (0, 0, 1, 1, 2, ...).
         band: (x, y, w, h) of the EU blue band in crop pixels, or ``None``.
+        occluded: indices into ``boxes`` of grey anonymisation boxes, one per hidden character
+            (counted as characters by ``gaps``, ``wide_gaps`` and ``groups``).
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), int))
@@ -40,6 +44,7 @@ class Segmentation:
     wide_gaps: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     band: tuple[int, int, int, int] | None = None
+    occluded: list[int] = field(default_factory=list)
 
 
 def segment(plate_bgr: np.ndarray) -> Segmentation:
@@ -68,48 +73,70 @@ def segment(plate_bgr: np.ndarray) -> Segmentation:
     grey = comp.normalised_grey(work)
     if not grey.any():
         return Segmentation()
-    rows, mask, others = _find_rows(grey)
+    rows, mask, others, pool = _find_rows(grey)
     colour = comp.chroma(work)
-    rows = [r for r in (_clean_row(r, mask, grey, colour[0]) for r in rows) if len(r) >= 2]
+    greys = comp.flat_grey_boxes(work, float(np.median(rows[0][:, 3]))) if len(rows[0]) else np.zeros((0, 4))
+    rows = [r for r in (_clean_row(r, mask, work, colour, greys, pool) for r in rows) if (r[:, 4] == 0).sum() >= 2]
     if not rows:
         return Segmentation()
-    parts, gaps, wide = [], [], []
+    parts, gaps, wide, occluded = [], [], [], []
     for row in rows:  # top row first; the change of row is a (wide) group boundary
         offset = sum(len(p) for p in parts)
-        row_gaps, row_wide = _classify_gaps(row, others)
+        occ, row = np.flatnonzero(row[:, 4]).tolist(), row[:, :4]
+        occluded += [offset + i for i in occ]
+        row_gaps, row_wide = _classify_gaps(_as_cells(row, occ), others)
         gaps += ([offset] if offset else []) + [offset + i for i in row_gaps]
         wide += ([offset] if offset else []) + [offset + i for i in row_wide]
         parts.append(row)
     boxes = np.vstack(parts)
     groups = np.cumsum([0] + [1 if i in gaps else 0 for i in range(1, len(boxes))]).tolist()
-    band = find_band(work, rows[0], colour)
+    band = find_band(work, parts[0], colour)
     out = np.round(boxes / scale).astype(int)
-    out[:, 2:] = np.maximum(out[:, 2:], 1)
+    out[:, :2] = np.clip(out[:, :2], 0, [w0 - 1, h0 - 1])
+    out[:, 2:] = np.maximum(np.minimum(out[:, 2:], [w0, h0] - out[:, :2]), 1)
     if band is not None:
         band = tuple(int(round(v / scale)) for v in band)
-    return Segmentation(out, gaps, wide, groups, band)
+    return Segmentation(out, gaps, wide, groups, band, occluded)
 
 
-def _clean_row(boxes: np.ndarray, mask: np.ndarray, grey: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-    """A character row after dropping what is no character and splitting touching glyphs; empty
-    if the row is implausible (no clean margin, ink everywhere between the boxes)."""
-    empty = np.zeros((0, 4))
+def _as_cells(row: np.ndarray, occluded: list[int]) -> np.ndarray:
+    """The row with each (usually over-wide) grey box narrowed to a median glyph, centred."""
+    if not occluded or len(occluded) == len(row):
+        return row
+    cells = row.copy()
+    wm = float(np.median(np.delete(row[:, 2], occluded)))
+    narrow = np.minimum(cells[occluded, 2], wm)
+    cells[occluded, 0] += (cells[occluded, 2] - narrow) / 2
+    cells[occluded, 2] = narrow
+    return cells
+
+
+def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, colour, greys: np.ndarray,
+               pool: np.ndarray) -> np.ndarray:
+    """A character row after dropping what is no character, splitting touching glyphs and
+    inserting the grey anonymisation boxes ``greys`` lying on it, as rows (x, y, w, h, occluder);
+    empty if the row is implausible (no clean margin, ink everywhere between the boxes)."""
+    empty = np.zeros((0, 5))
     if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask):
         return empty
-    for drop, arg in ((_drop_cut, grey.shape[1]), (_drop_coloured, chroma), (_drop_flat, grey)):
+    grey = comp.normalised_grey(work)
+    for drop, arg in ((_drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
         if len(boxes) < 2:
             return empty
-    boxes = _keep_main_run(_split_wide(boxes, mask))
-    return boxes[boxes[:, 3] >= 0.6 * np.median(boxes[:, 3])]  # hyphens, dots, sticker bits
+    boxes = drop_band(boxes, work, colour)
+    boxes = comp.add_aligned(_split_wide(boxes, mask), pool, grey)
+    boxes, occ = comp.insert_occluders(boxes, greys)
+    boxes = _keep_main_run(np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)]))
+    return boxes[(boxes[:, 3] >= 0.6 * np.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
 
 
-def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """The character row, or the two rows (top first) of a two-row plate, with the mask they
     come from and its other components."""
-    boxes, mask, others, spare = _find_row(grey)
+    boxes, mask, others, spare, pool = _find_row(grey)
     if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0] or len(spare) < 2:
-        return [boxes], mask, others
+        return [boxes], mask, others, pool
     members, (count, _) = comp.best_row(spare, max_slope=0.45)
     second = _absorb_pieces(spare[members], others)
     h1, h2 = float(np.median(boxes[:, 3])), float(np.median(second[:, 3]))
@@ -118,8 +145,8 @@ def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarr
     span = min(boxes[-1, 0] + boxes[-1, 2] - boxes[0, 0], second[-1, 0] + second[-1, 2] - second[0, 0])
     if count >= 2 and 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
         rows = sorted([boxes, second], key=lambda r: r[:, 1].mean())
-        return rows, mask, others
-    return [boxes], mask, others
+        return rows, mask, others, pool
+    return [boxes], mask, others, pool
 
 
 def _is_noise(image: np.ndarray) -> bool:
@@ -130,12 +157,13 @@ def _is_noise(image: np.ndarray) -> bool:
     return spread < 1 or float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean()) > 2.6 * spread
 
 
-def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best character row over the binarisations, as float boxes (x, y, w, h), its mask, the
-    mask's other components and those of them shaped like characters."""
+    mask's other components, those of them shaped like characters, and the character-shaped
+    components of every binarisation (to recover glyphs the chosen mask lost)."""
     height = grey.shape[0]
     best_boxes, best_mask, best_others, best_key = np.zeros((0, 4)), None, np.zeros((0, 4)), -1.0
-    best_spare = np.zeros((0, 4))
+    best_spare, pool = np.zeros((0, 4)), []
     masks = comp.dark_masks(grey, 0.7 * height) + comp.dark_masks(grey, 0.4 * height) + comp.global_masks(grey)
     for mask in masks:
         table = comp.component_table(mask)
@@ -143,6 +171,7 @@ def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             continue
         keep = comp.char_like(table, 0.18 * height, 0.97 * height)
         cands, rest = table[keep, :4], table[~keep, :4]
+        pool.append(cands)
         row, (count, quality) = comp.best_row(cands, max_slope=0.45)
         if count < 2:
             continue
@@ -152,7 +181,7 @@ def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             others = np.vstack([rest, spare])
             best_boxes, best_mask, best_others, best_key = _absorb_pieces(cands[row], others), mask, others, key
             best_spare = spare
-    return best_boxes, best_mask, best_others, best_spare
+    return best_boxes, best_mask, best_others, best_spare, np.vstack(pool) if pool else np.zeros((0, 4))
 
 
 def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
@@ -212,36 +241,6 @@ def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     # a box on the border of a long row is car body or a lamp beside a tight crop
     cut = touching & ((boxes[:, 2] < 0.35 * hm) | (len(boxes) >= 6))
     return boxes[~cut]
-
-
-def _drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-    """Drop boxes far more colourful than the row (the EU band and its emblems, in whatever hue
-    the camera gave them). Colourfulness is chroma (max - min channel), which unlike HSV
-    saturation stays low for dark ink of any tint."""
-    patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
-    means = np.array([p.mean() if p.size else 0.0 for p in patches])
-    level = max(float(np.median(means)) + 35, 50)
-    share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
-    return boxes[~((means > level) | (share > 0.3))]
-
-
-def _drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
-    """Drop boxes without internal contrast that are not ink-dark: the uniform grey boxes that
-    anonymise characters in some datasets, shadows and stickers seen as one blob. Flat but
-    ink-dark (a solid I) or paper-light (the inside of D, O) boxes are characters."""
-    stats = []
-    for x, y, w, h in boxes:
-        # inner part only: a grey box cut out together with a bit of a neighbour still looks flat
-        x0, y0, x1, y1 = (int(round(v)) for v in (x + 0.2 * w, y + 0.15 * h, x + 0.8 * w, y + 0.85 * h))
-        patch = grey[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
-        lo, med, hi = np.percentile(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
-        stats.append((hi - lo, lo, med, hi))
-    spread, lo, med, hi = np.array(stats, dtype=float).T
-    ink, paper = np.median(lo), np.median(hi)
-    flat = spread < 0.4 * np.median(spread)
-    contrast = max(paper - ink, 1)
-    grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
-    return boxes[~grey_box]
 
 
 def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:

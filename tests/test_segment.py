@@ -100,3 +100,35 @@ def test_junk_gives_empty(image):
     seg = segment(image)
     assert len(seg.boxes) == 0
     assert seg.boxes.shape[1:] == (4,)
+
+
+@pytest.mark.parametrize("index", [1, 2, 4, 5])
+def test_grey_anonymisation_box_is_reported_as_occluded(index):
+    p = render_plate("1234 BCD", "es", seed=0, style={})
+    image = p.image.copy()
+    x, y, w, h = (int(v) for v in p.boxes[index])
+    pad = max(2, w // 6)
+    cv2.rectangle(image, (x - pad, y - 2), (x + w + pad, y + h + 2), (128, 128, 128), -1)
+    noise = np.random.default_rng(index).normal(0, 2, image.shape)
+    image = np.clip(image + noise, 0, 255).astype(np.uint8)
+    seg = segment(image)
+    assert len(seg.boxes) == len(p.boxes)
+    assert seg.occluded == [index]
+    assert seg.wide_gaps == [4]  # the grey box in a group is no digit/letter space
+    assert seg.groups == [0, 0, 0, 0, 1, 1, 1]
+
+
+def test_two_character_grey_box_is_split():
+    p = render_plate("1234 BCD", "es", seed=0, style={})
+    image = p.image.copy()
+    (x, y, _, h), (x2, _, w2, _) = p.boxes[1], p.boxes[2]
+    cv2.rectangle(image, (int(x) - 3, int(y) - 2), (int(x2 + w2) + 3, int(y + h) + 2), (128, 128, 128), -1)
+    seg = segment(image)
+    assert len(seg.boxes) == len(p.boxes)
+    assert seg.occluded == [1, 2]
+
+
+def test_no_occluders_on_clean_plates():
+    for s in range(6):
+        p = render_plate(country=["de", "es"][s % 2], seed=300 + s)
+        assert segment(p.image).occluded == []

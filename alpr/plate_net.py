@@ -1,0 +1,179 @@
+"""A tiny learned plate detector (CenterNet-style), trained only on the project's synthetic scenes.
+
+The photo is resized to ``WORK_WIDTH`` (320) pixels wide (4:3 frame, padded to a multiple of 16)
+and a small fully-convolutional net predicts, at stride 4, a plate-centre heatmap (sigmoid) and
+per cell the box: centre offset within the cell (dx, dy) and log size (log w/16, log h/16) in
+working pixels. Peaks of the heatmap (3x3 local maxima above a threshold) become axis-aligned
+boxes, de-duplicated by non-maximum suppression. Built for tiny plates (6-40 px wide at 320 px,
+characters 2-6 px tall) where the classical text-row detector cannot see characters at all.
+
+Example::
+
+    from alpr import plate_net
+    net = plate_net.load()                     # None when data/models/plate_detector.keras is absent
+    boxes = net.detect(image_bgr)              # [(x, y, w, h, score), ...] in image pixels, best first
+
+Training: ``scripts/train_plate_detector.py`` (data: ``alpr.detect_data``).
+"""
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from alpr.resources import models_dir
+
+#: Working width of the net (photos are resized to it) and output stride.
+WORK_WIDTH, STRIDE = 320, 4
+#: Default heatmap threshold for a detection.
+THRESHOLD = 0.35
+_SIZE_REF = 16.0  # log-size targets are log(size / _SIZE_REF)
+MODEL_NAME = "plate_detector.keras"
+
+
+def model_path() -> Path:
+    """Where the bundled detector model lives (data/models/plate_detector.keras)."""
+    return models_dir() / MODEL_NAME
+
+
+def build_model():
+    """The net: input (H, W, 3) float32 in [0, 1] (H, W multiples of 16); outputs ``heat``
+    (H/4, W/4, 1) sigmoid and ``box`` (H/4, W/4, 4) = dx, dy, log w/16, log h/16."""
+    import keras
+    from keras import layers
+
+    def conv(x, filters, stride=1, kernel=3, dilation=1, name=None):
+        x = layers.Conv2D(filters, kernel, strides=stride, padding="same", dilation_rate=dilation, use_bias=False, name=name)(x)
+        x = layers.BatchNormalization()(x)
+        return layers.ReLU()(x)
+
+    inp = keras.Input((None, None, 3), name="image")
+    x = conv(inp, 16, 2)  # 1/2
+    s4 = conv(x, 24, 2)  # 1/4
+    x = conv(s4, 40, 2)  # 1/8
+    s8 = conv(x, 40)
+    x = conv(s8, 64, 2)  # 1/16
+    x = conv(x, 64, dilation=2)
+    x = layers.UpSampling2D(2)(x)
+    x = layers.Concatenate()([x, s8])
+    x = conv(x, 40, kernel=1)
+    x = conv(x, 40)
+    x = layers.UpSampling2D(2)(x)
+    x = layers.Concatenate()([x, s4])
+    x = conv(x, 24, kernel=1)
+    x = conv(x, 24)
+    heat = layers.Conv2D(1, 1, activation="sigmoid", bias_initializer=keras.initializers.Constant(-4.0), name="heat")(x)
+    box = layers.Conv2D(4, 1, name="box")(x)
+    return keras.Model(inp, [heat, box], name="plate_detector")
+
+
+def targets(boxes: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training targets for (x, y, w, h) ``boxes`` in a working image of ``shape`` (H, W):
+    heatmap (h, w) with 1 at each centre cell, box (h, w, 4), and the box-loss mask (h, w)."""
+    gh, gw = shape[0] // STRIDE, shape[1] // STRIDE
+    heat = np.zeros((gh, gw), np.float32)
+    box = np.zeros((gh, gw, 4), np.float32)
+    mask = np.zeros((gh, gw), np.float32)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    for x, y, w, h in np.asarray(boxes, np.float32).reshape(-1, 4):
+        if w < 2 or h < 1:
+            continue
+        gx, gy = (x + w / 2) / STRIDE, (y + h / 2) / STRIDE
+        j, i = min(gw - 1, int(gx)), min(gh - 1, int(gy))
+        sx, sy = max(0.5, w / STRIDE / 6), max(0.5, h / STRIDE / 6)
+        g = np.exp(-((xs - j) ** 2 / (2 * sx * sx) + (ys - i) ** 2 / (2 * sy * sy)))
+        g[i, j] = 1.0
+        own = (g > 0.6) & (g > heat)
+        heat = np.maximum(heat, g)
+        box[own] = np.stack([gx - xs[own], gy - ys[own], np.full(own.sum(), math.log(w / _SIZE_REF)),
+                             np.full(own.sum(), math.log(h / _SIZE_REF))], -1)
+        mask[own] = 1.0
+    return heat, box, mask
+
+
+def prepare(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """The net's input (H, W, 3) float32 for a photo, and the photo-to-working scale."""
+    if image_bgr.ndim == 2:
+        image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGR)
+    h0, w0 = image_bgr.shape[:2]
+    scale = WORK_WIDTH / max(w0, h0 * 4 / 3)
+    w, h = max(16, round(w0 * scale)), max(16, round(h0 * scale))
+    resized = cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    H, W = -(-h // 16) * 16, -(-w // 16) * 16
+    x = np.zeros((H, W, 3), np.float32)
+    x[:h, :w] = resized.astype(np.float32) * (1 / 255)
+    return x, scale
+
+
+def decode(heat: np.ndarray, box: np.ndarray, *, threshold: float = THRESHOLD, top_k: int = 20,
+           nms_iou: float = 0.3) -> list[tuple[float, float, float, float, float]]:
+    """Peaks of one heatmap (h, w) and their boxes (h, w, 4) as (x, y, w, h, score) in working
+    pixels, best first."""
+    peaks = (heat >= threshold) & (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8)))
+    iy, ix = np.nonzero(peaks)
+    if len(iy) == 0:
+        return []
+    order = np.argsort(-heat[iy, ix])[: 4 * top_k]
+    out = []
+    for k in order:
+        i, j = iy[k], ix[k]
+        dx, dy, lw, lh = box[i, j]
+        w, h = _SIZE_REF * math.exp(min(4.0, float(lw))), _SIZE_REF * math.exp(min(4.0, float(lh)))
+        cx, cy = (j + dx) * STRIDE, (i + dy) * STRIDE
+        cand = (cx - w / 2, cy - h / 2, w, h, float(heat[i, j]))
+        if all(_iou(cand, o) < nms_iou for o in out):
+            out.append(cand)
+            if len(out) >= top_k:
+                break
+    return out
+
+
+def _iou(a, b) -> float:
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+class PlateNet:
+    """A loaded detector: ``detect(image_bgr)`` -> [(x, y, w, h, score)] in image pixels."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def heatmap(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Raw outputs (heat (h, w), box (h, w, 4)) and the photo-to-working scale."""
+        x, scale = prepare(image_bgr)
+        heat, box = self._run(x[None])
+        return heat.numpy()[0, ..., 0], box.numpy()[0], scale
+
+    def detect(self, image_bgr: np.ndarray, *, threshold: float = THRESHOLD, top_k: int = 20):
+        heat, box, scale = self.heatmap(image_bgr)
+        h0, w0 = image_bgr.shape[:2]
+        out = []
+        for x, y, w, h, s in decode(heat, box, threshold=threshold, top_k=top_k):
+            x0, y0 = max(0.0, x / scale), max(0.0, y / scale)
+            x1, y1 = min(float(w0), (x + w) / scale), min(float(h0), (y + h) / scale)
+            if x1 - x0 >= 2 and y1 - y0 >= 1:
+                out.append((x0, y0, x1 - x0, y1 - y0, s))
+        return out
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> "PlateNet | None":
+    if not Path(path).is_file():
+        return None
+    import keras
+
+    return PlateNet(keras.saving.load_model(path, safe_mode=True, compile=False))
+
+
+def load(path: str | Path | None = None) -> "PlateNet | None":
+    """The detector at ``path`` (default: the bundled one), cached; None when the file is absent."""
+    return _load(str(model_path() if path is None else path))

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from alpr._geometry import box_iou as iou
+from alpr._geometry import quad_bbox as quad_box
 from alpr.imageio import ImageError, load_image
 from alpr.plates import DIGITS, LATIN, normalize
 
@@ -108,25 +110,6 @@ def pattern_from_name(stem: str) -> re.Pattern | None:
         return None
     parts = ["[0-9A-ZÄÖÜ]?" if c == "-" else re.escape(c) for c in match.group(1)]
     return re.compile("".join(parts))
-
-
-def iou(a, b) -> float:
-    """IoU of two (x, y, w, h) boxes."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
-
-
-def quad_box(quad) -> tuple[float, float, float, float]:
-    """Axis-aligned (x, y, w, h) around a quad."""
-    q = np.asarray(quad, dtype=float)
-    x0, y0 = q.min(axis=0)
-    x1, y1 = q.max(axis=0)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _match(truth, predicted) -> list[tuple[int, int]]:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from alpr import detect, plates, segment
+from alpr._geometry import box_iou, quad_bbox
 from alpr.decode import Decoded, decode
 from alpr.model import CharModel, load_model
 
@@ -100,7 +101,7 @@ class Recognizer:
             plate = self._read_rectified(crop, det.quad, det.score)
             if plate is None or plate.confidence < self.min_confidence:
                 continue
-            if any(_quad_iou(plate.quad, other.quad) > 0.3 for other in found):
+            if any(box_iou(quad_bbox(plate.quad), quad_bbox(other.quad)) > 0.3 for other in found):
                 continue
             found.append(plate)
         return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
@@ -178,16 +179,3 @@ def _map_box(box, homography: np.ndarray) -> list[int]:
     x0, y0 = np.floor(mapped.min(axis=0))
     x1, y1 = np.ceil(mapped.max(axis=0))
     return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
-
-
-def _quad_iou(a, b) -> float:
-    """IoU of the axis-aligned boxes around two quads (enough for de-duplication)."""
-    a, b = np.asarray(a), np.asarray(b)
-    ax0, ay0 = a.min(axis=0)
-    ax1, ay1 = a.max(axis=0)
-    bx0, by0 = b.min(axis=0)
-    bx1, by1 = b.max(axis=0)
-    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
-    inter = iw * ih
-    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
-    return float(inter / union) if union > 0 else 0.0

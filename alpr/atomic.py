@@ -31,3 +31,16 @@ def write_bytes(path: str | Path, data: bytes) -> None:
 def write_text(path: str | Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig, path: str | Path, **savefig_kwargs) -> Path:
+    """Render a matplotlib figure to PNG, write it to ``path`` atomically and close the figure."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kwargs)
+    plt.close(fig)
+    write_bytes(path, buf.getvalue())
+    return Path(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from alpr import atomic
 
@@ -57,7 +57,7 @@ def decode_image(data: bytes, *, name: str = "image") -> np.ndarray:
         raise ImageError(bomb.format("the image size")) from None
     except ImageError:
         raise
-    except (UnidentifiedImageError, Exception):  # let OpenCV try; it fails with our message below
+    except Exception:  # unknown or corrupt header: let OpenCV try; it fails with our message below
         pass
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:

@@ -315,12 +315,7 @@ def plot_curve(curve: dict, path, *, title: str | None = None) -> Path:
     ax.legend()
     ax.set_title(title or f"accuracy vs ε after uint8 quantisation (n={curve['n']})", fontsize=9)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    path = Path(path)
-    atomic.write_bytes(path, buf.getvalue())
-    return path
+    return atomic.save_figure(fig, path)
 
 
 def save_curve(curve: dict, stem, *, title: str | None = None) -> dict:

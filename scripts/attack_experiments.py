@@ -165,10 +165,7 @@ def plot_photo(result, path):
     ax.legend()
     ax.set_title(f"photo-level attack, n={result['n']} rendered photos", fontsize=9)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic.write_bytes(path, buf.getvalue())
+    atomic.save_figure(fig, path)
 
 
 def main(argv=None) -> int:

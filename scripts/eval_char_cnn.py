@@ -24,6 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alpr import atomic  # noqa: E402  (after the checkout is on the path)
+
 YOLO_CLASSES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -106,8 +108,7 @@ def write_report(out: Path, tag: str, alphabet: str, cm: np.ndarray):
         if i != j:
             ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=5, color="red")
     fig.tight_layout()
-    fig.savefig(out / f"{tag}_confusion.png", dpi=120)
-    plt.close(fig)
+    atomic.save_figure(fig, out / f"{tag}_confusion.png", dpi=120)
 
 
 def summarise(tag, alphabet, cm):
@@ -210,8 +211,6 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
                     for i in np.nonzero(pred != y)[0]:
                         w.writerow([sources[keep[i]], alphabet[y[i]], alphabet[pred[i]]])
     if update_card and results:
-        from alpr import atomic
-
         path = resolve_model_path(model_name).with_suffix(".json")
         card = json.loads(path.read_text(encoding="utf-8"))
         metrics = card.setdefault("metrics", {})

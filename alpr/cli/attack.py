@@ -283,8 +283,6 @@ def _attack_char_crop(model, image, s: dict, stem: Path, force: bool) -> dict:
 
 def _figure(path: Path, original, adversarial, eps, top_before, top_after, title: str) -> None:
     """Original | adversarial | amplified perturbation, and the top-5 bars before / after."""
-    import io
-
     import cv2
     import matplotlib
 
@@ -316,10 +314,7 @@ def _figure(path: Path, original, adversarial, eps, top_before, top_after, title
         ax.set_title(f"top-5 {name}", fontsize=9)
     fig.suptitle(f"{title}   (ε = {eps * 255:.3g}/255)", fontsize=10)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic.write_bytes(path, buf.getvalue())
+    atomic.save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- sweep

@@ -53,8 +53,11 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
             record = {"image": str(path), "plates": [], "error": None}
             try:
                 image = load_image(path)
-                found = recognizer.read_crop(image) if crop else recognizer.read(image)
-                found = [found] if crop and found is not None else ([] if crop else found)
+                if crop:
+                    plate = recognizer.read_crop(image)
+                    found = [plate] if plate is not None else []
+                else:
+                    found = recognizer.read(image)
                 record["plates"] = [p.to_dict() for p in found]
                 if annotate is not None:
                     _annotate(image, found, annotate / (path.stem + ".jpg"))

@@ -228,7 +228,6 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     hm = float(np.median(row[:, 3]))
     cx, cy = row[:, 0] + row[:, 2] / 2, row[:, 1] + row[:, 3] / 2
     slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
-    pitch = float(np.clip(np.percentile(np.diff(cx), 25), 0.45 * hm, 1.0 * hm))
     x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
     for x, y, w, h in pool[:, :4]:

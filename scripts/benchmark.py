@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from alpr.detect import rectify
 from alpr.evaluation import iou, quad_box

@@ -12,7 +12,6 @@ validation photos. No real photo is used. Writes the model and a JSON model card
 
 import argparse
 import json
-import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor

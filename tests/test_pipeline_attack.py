@@ -19,6 +19,7 @@ from alpr.plates import ALPHABETS  # noqa: E402
 from alpr.synth.render import render_plate  # noqa: E402
 from alpr.synth.scene import render_scene  # noqa: E402
 from attacks import crops as C  # noqa: E402
+from attacks import photo_path as PP  # noqa: E402
 from attacks import pipeline_attack as PA  # noqa: E402
 from attacks import sweep as S  # noqa: E402
 from attacks import toy  # noqa: E402
@@ -63,7 +64,7 @@ def test_resize_matrices_match_opencv():
     rng = np.random.default_rng(0)
     for h, w in [(66, 28), (40, 9), (12, 10), (64, 48), (5, 30)]:
         x = rng.random((h, w)).astype(np.float32)
-        a_y, a_x, (top, bottom, left, right) = PA.resize_matrices(h, w, (32, 24))
+        a_y, a_x, (top, bottom, left, right) = PP.resize_matrices(h, w, (32, 24))
         small = a_y @ x @ a_x.T
         assert small.shape[0] + top + bottom == 32 and small.shape[1] + left + right == 24
         s = min(32 / h, 24 / w)
@@ -75,15 +76,15 @@ def _path_vs_pipeline(model, image, geom):
     import tensorflow as tf
 
     H, W = image.shape[:2]
-    sampler = PA._sampler(geom.to_image, geom.box, (0, 0), (H, W), image.shape, model.input_shape)
-    got = PA.char_inputs(tf.constant(image.astype(np.float32) / 255.0), [sampler]).numpy()[0]
+    sampler = PP.sampler(geom.to_image, geom.box, (0, 0), (H, W), image.shape, model.input_shape)
+    got = PP.char_inputs(tf.constant(image.astype(np.float32) / 255.0), [sampler]).numpy()[0]
     ref = model.crops_to_input([geom.char_crop(image)])[0]
     return np.abs(got - ref)
 
 
 def test_differentiable_path_matches_crops_to_input(tiny, scene, reading):
     for i in range(len(reading.chars)):
-        geom = PA.locate_char(scene.image, reading.quad, reading.chars[i].box)
+        geom = PP.locate_char(scene.image, reading.quad, reading.chars[i].box)
         assert geom is not None
         err = _path_vs_pipeline(tiny, scene.image, geom)
         # only the uint8 rounding of the rectified plate separates the two
@@ -95,7 +96,7 @@ def test_differentiable_path_matches_in_crop_mode(tiny, recognizer):
     image = np.ascontiguousarray(rendered.image[..., :3])
     plate = recognizer.read_crop(image)
     assert plate is not None
-    geom = PA.locate_char(image, plate.quad, plate.chars[0].box, crop=True)
+    geom = PP.locate_char(image, plate.quad, plate.chars[0].box, crop=True)
     err = _path_vs_pipeline(tiny, image, geom)
     assert err.max() < 1e-3
 

@@ -10,6 +10,14 @@ not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". 
 boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost. When no complete reading is confident, up to
 ``max_missing`` template slots may stay unseen (a covered, dirty or anonymised character): the
 plate is then reported with ``?`` in those slots of its groups and without them in its text.
+
+The generic ``eu`` grammar has no slot classes, but European plates are written in runs of
+letters and runs of digits: there, each change between a letter and a digit inside a group
+(no wide gap before it) costs ``KIND_SWITCH_COST``, and the best letter/digit sequence is found
+by a two-state Viterbi pass. Most European fonts draw O and 0 alike (FE-Schrift is the exception),
+so for ``eu`` the two share their probability mass, the run decides which one is read, and the
+CNN's preference only breaks ties; the reported confidence is the pair's mass. Other readings
+change only when the CNN is unsure (within ``KIND_SWITCH_COST`` nats).
 """
 
 from dataclasses import dataclass
@@ -22,6 +30,9 @@ from alpr import plates
 GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
 DROP_COST = 5.0  # nats per dropped box (a fixed price: real characters are often read unsurely)
 MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
+KIND_SWITCH_COST = 1.0  # eu: nats per letter↔digit change inside a group
+EU_ALIKE = ("O", "0")  # eu: one glyph in most European fonts
+_TIE_BREAK = 0.05  # eu: share of the CNN's O/0 log-odds kept (capped below the switch cost)
 FALLBACK_CONFIDENCE = 0.5  # below this, readings with unseen slots are searched too
 MISSING = "?"
 _EPS = 1e-9
@@ -82,6 +93,8 @@ def decode(
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[1] != len(alphabet):
         raise ValueError(f"probs must have shape (N, {len(alphabet)}), got {probs.shape}")
+    if probs.size and (not np.isfinite(probs).all() or probs.min() < 0.0 or probs.max() > 1.0 + 1e-6):
+        raise ValueError("probs must be probabilities: finite values in [0, 1]")
     search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown))
     best = search.run(missing=0)
     if max_missing > 0 and (best is None or best.confidence < FALLBACK_CONFIDENCE):
@@ -100,9 +113,22 @@ class _Search:
         self.unknown = unknown
         self.n = len(probs)
         self.log_probs = np.log(np.maximum(probs, _EPS))
+        self.reported = probs  # the confidence reported for a chosen character
+        if country == "eu" and all(c in alphabet for c in EU_ALIKE):
+            self._merge_alike([alphabet.index(c) for c in EU_ALIKE])
         self.log_probs[sorted(i for i in unknown if 0 <= i < self.n)] = 0.0  # fits every slot equally
         self.column = {c: i for i, c in enumerate(alphabet)}
         self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def _merge_alike(self, cols: list[int]) -> None:
+        """Give the look-alike columns one shared mass, keeping a capped tie-break from the CNN."""
+        a, b = cols
+        mass = self.probs[:, a] + self.probs[:, b]
+        odds = np.clip(_TIE_BREAK * (self.log_probs[:, a] - self.log_probs[:, b]), -0.4, 0.4)
+        shared = np.log(np.maximum(mass / 2, _EPS))
+        self.log_probs[:, a], self.log_probs[:, b] = shared + odds / 2, shared - odds / 2
+        self.reported = self.probs.copy()
+        self.reported[:, a] = self.reported[:, b] = mass
 
     def best_in_slot(self, allowed: str):
         """(best log-prob per box, best column per box) over the characters a slot allows."""
@@ -116,12 +142,47 @@ class _Search:
                 self.slot_cache[allowed] = (sub[np.arange(self.n), arg], np.asarray(cols)[arg])
         return self.slot_cache[allowed]
 
-    def table(self, template: plates.Template):
+    def table(self, template: plates.Template, kept: tuple[int, ...]):
         """(N, L) best log-probs and columns of every box in every slot, or None if a slot is unreadable."""
+        if self.country == "eu":
+            runs = self.kind_runs(kept)
+            if runs is None:  # the alphabet has neither letters nor digits
+                return None
+            per_box, box_cols = runs
+            width = len(template.slots)
+            return np.repeat(per_box[:, None], width, axis=1), np.repeat(box_cols[:, None], width, axis=1)
         columns = [self.best_in_slot(allowed) for allowed in template.slots]
         if any(c is None for c in columns):
             return None
         return np.stack([c[0] for c in columns], axis=1), np.stack([c[1] for c in columns], axis=1)
+
+    def kind_runs(self, kept: tuple[int, ...]):
+        """Viterbi over letter/digit runs of the ``kept`` boxes: ``(N,)`` log-prob of each box's
+        chosen character, minus ``KIND_SWITCH_COST`` where a run changes inside a group, and the
+        ``(N,)`` chosen columns (zeros for boxes not kept)."""
+        kinds = [self.best_in_slot(plates.LATIN), self.best_in_slot(plates.DIGITS)]
+        if all(k is None for k in kinds):
+            return None
+        # a kind the alphabet lacks can never be chosen
+        kinds = [k if k is not None else (np.full(self.n, -np.inf), np.zeros(self.n, dtype=int)) for k in kinds]
+        rows = np.asarray(kept)
+        lp = np.stack([k[0][rows] for k in kinds], axis=1)  # (m, 2)
+        value, back = lp[0].copy(), np.zeros((len(rows), 2), dtype=int)
+        for i in range(1, len(rows)):
+            switch = 0.0 if kept[i] in self.gaps else KIND_SWITCH_COST
+            stay, change = value, value[::-1] - switch
+            back[i] = np.where(stay >= change, [0, 1], [1, 0])
+            value = np.maximum(stay, change) + lp[i]
+        path = [int(np.argmax(value))]
+        for i in range(len(rows) - 1, 0, -1):
+            path.append(int(back[i, path[-1]]))
+        path.reverse()
+        per_box, box_cols = np.zeros(self.n), np.zeros(self.n, dtype=int)
+        for i, (box, kind) in enumerate(zip(kept, path)):
+            switched = i > 0 and kind != path[i - 1] and box not in self.gaps
+            per_box[box] = lp[i, kind] - KIND_SWITCH_COST * switched
+            box_cols[box] = kinds[kind][1][box]
+        return per_box, box_cols
 
     def run(self, *, missing: int) -> Decoded | None:
         best: Decoded | None = None
@@ -131,7 +192,7 @@ class _Search:
             kept_gaps = _gaps_after_dropping(kept, self.gaps)
             rows = np.asarray(kept)
             for template in plates.templates(self.country, m + missing):
-                table = self.table(template)
+                table = self.table(template, kept)
                 if table is None:
                     continue
                 scores, cols = table
@@ -152,7 +213,7 @@ class _Search:
             seen.append(box)
             column = cols[box, slot]
             chars[slot] = self.alphabet[column]
-            confs.append(float(self.probs[box, column]))
+            confs.append(float(self.reported[box, column]))
         groups, start = [], 0
         for size in template.group_sizes:
             groups.append("".join(chars[start : start + size]))

@@ -13,8 +13,9 @@ Example::
     python scripts/bench_attacks.py --make-toy /tmp/toy_digits.keras
     python scripts/bench_attacks.py --model /tmp/toy_digits.keras --n 1000
 
-    # a bundled model on your own inputs (x float32 NHWC in [0, 1], y int labels)
-    python scripts/bench_attacks.py --model de --data chars.npz --n 1000
+    # a bundled model on 1000 real character crops, or on rendered crops (no --data)
+    python scripts/bench_attacks.py --model es --data ../shared/datasets/uc3m-lp/chars --n 1000
+    python scripts/bench_attacks.py --model de --n 1000
 """
 
 from __future__ import annotations
@@ -27,35 +28,55 @@ from pathlib import Path
 import numpy as np
 
 
-def load_keras_model(spec: str):
-    """A ``.keras`` path, or a bundled model name resolved through ``alpr.load_model``."""
+def load_model(spec: str):
+    """``(keras_model, CharModel or None)``: a ``.keras`` path, or a bundled model name resolved
+    through ``alpr.load_model`` (which also gives the alphabet and preprocessing for real crops)."""
     import keras
 
     if spec.endswith(".keras") or Path(spec).exists():
         if not Path(spec).exists():
             raise SystemExit(f"error: model file not found: {spec}")
-        return keras.models.load_model(spec, compile=False)
+        return keras.models.load_model(spec, compile=False, safe_mode=True), None
     try:
         import alpr
 
-        return alpr.load_model(spec).keras_model
+        char_model = alpr.load_model(spec)
     except Exception as err:  # a missing registry, an unknown name: one line, not a traceback
         raise SystemExit(f"error: cannot load model {spec!r} ({type(err).__name__}: {err})") from None
+    return char_model.keras_model, char_model
 
 
-def load_data(path: str | None, model, n: int, seed: int):
-    """``(x, y)`` from an ``.npz`` with arrays ``x`` and ``y``, or rendered toy digits."""
-    from attacks import toy
+def load_data(path: str | None, model, char_model, n: int, seed: int):
+    """``(x, y, description)``: an ``.npz`` with arrays ``x`` and ``y``; a YOLO character folder
+    (uc3m-lp/chars) cut by its ground-truth boxes, correctly classified crops only; rendered crops
+    for a bundled model without ``--data``; or toy digits for the toy model."""
+    from attacks import crops, toy
 
-    if path is not None:
+    if path is not None and Path(path).is_dir():
+        if char_model is None:
+            raise SystemExit("error: a character folder needs a bundled model name (for its alphabet)")
+        try:
+            found = crops.correctly_classified(char_model, crops.real_crops(char_model, path, limit=2 * n, seed=seed))
+        except FileNotFoundError as err:
+            raise SystemExit(f"error: {err}") from None
+        x, y = found.xy(char_model.alphabet)
+        what = f"real crops from {path} (ground-truth boxes, correctly classified)"
+    elif path is not None:
         with np.load(path) as data:
             x, y = data["x"].astype(np.float32), data["y"].astype(np.int64)
-        if len(x) < n:
-            raise SystemExit(f"error: {path} holds {len(x)} samples, fewer than --n {n}")
-        return x[:n], y[:n]
-    if tuple(model.input_shape[1:]) != (toy.SIZE, toy.SIZE, 1) or model.output_shape[-1] != 10:
-        raise SystemExit("error: without --data only the toy digit model can be benchmarked; pass --data NPZ")
-    return toy.digits(n, seed=seed)
+        what = f"arrays from {path}"
+    elif char_model is not None:
+        found = crops.correctly_classified(char_model, crops.synthetic_crops(char_model, 2 * n, seed=seed))
+        x, y = found.xy(char_model.alphabet)
+        what = "rendered crops (correctly classified)"
+    else:
+        if tuple(model.input_shape[1:]) != (toy.SIZE, toy.SIZE, 1) or model.output_shape[-1] != 10:
+            raise SystemExit("error: without --data only the toy digit model or a bundled model can be benchmarked")
+        x, y = toy.digits(n, seed=seed)
+        what = "toy digits"
+    if len(x) < n:
+        raise SystemExit(f"error: only {len(x)} usable samples, fewer than --n {n}")
+    return x[:n], y[:n], what
 
 
 def timed(fn, repeat: int):
@@ -72,7 +93,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="a .keras file or a bundled model name (de, es, eu, ...)")
-    parser.add_argument("--data", help=".npz with x (N,H,W,C float32 in [0,1]) and y (N,) int; default: toy digits")
+    parser.add_argument("--data", help="a YOLO character folder (e.g. uc3m-lp/chars) or an .npz with x (N,H,W,C float32 "
+                        "in [0,1]) and y (N,) int; default: rendered crops (bundled model) or toy digits")
     parser.add_argument("--n", type=int, default=1000, help="number of inputs (default 1000)")
     parser.add_argument("--batch-size", type=int, default=128, help="batch size of both attacks (default 128)")
     parser.add_argument("--eps", type=float, default=8 / 255)
@@ -100,8 +122,8 @@ def main(argv=None) -> int:
         parser.error("--model is required (or --make-toy PATH)")
 
     keras.utils.set_random_seed(args.seed)
-    model = load_keras_model(args.model)
-    x, y = load_data(args.data, model, args.n, args.seed + 1)
+    model, char_model = load_model(args.model)
+    x, y, what = load_data(args.data, model, char_model, args.n, args.seed + 1)
     n_classes = int(model.output_shape[-1])
     try:
         from art.attacks.evasion import ProjectedGradientDescent
@@ -148,7 +170,8 @@ def main(argv=None) -> int:
         ("  as uint8", None, attacks.accuracy(model, x_ours_q, y), np.abs(x_ours_q - x).max()),
         (f"ART PGD-{args.steps}", t_art, attacks.accuracy(model, np.clip(x_art, 0, 1), y), np.abs(x_art - x).max()),
     ]
-    print(f"model {args.model}  N={len(x)}  batch {args.batch_size}  L∞ eps {args.eps:.4f}  "
+    print(f"model {args.model}  data: {what}")
+    print(f"N={len(x)}  batch {args.batch_size}  L∞ eps {args.eps:.4f}  "
           f"step {args.step_size:.4f}  steps {args.steps}  random starts 1")
     print(f"{'attack':<14}{'time [s]':>10}{'inputs/s':>10}{'robust acc':>12}{'max |δ|':>10}")
     for name, secs, acc, linf in rows:

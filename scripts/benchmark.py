@@ -2,11 +2,14 @@
 Tesseract 5 (reading the same plates) and OpenCV 4's Haar plate cascade (finding them).
 
     python scripts/benchmark.py --n 200
+    python scripts/benchmark.py --n 0 --attack-model es --attack-data ../shared/datasets/uc3m-lp/chars
 
 Peers are optional: Tesseract needs Debian's ``tesseract-ocr``; the Haar cascade needs a Python
 with ``opencv-python-headless<5`` (OpenCV 5 dropped CascadeClassifier), given with
 ``--cv4-python`` or created once with ``--make-cv4-venv`` (a package-registry install).
-Per-stage figures come from the Recognizer's own stage timer.
+Per-stage figures come from the Recognizer's own stage timer. ``--attack-model`` adds the attack
+benchmark (this project's PGD-20 against ART's on the same 1,000 crops; see
+``scripts/bench_attacks.py``).
 """
 
 import argparse
@@ -47,11 +50,15 @@ def main() -> int:
     parser.add_argument("--cv4-python", default=None, help="python with opencv<5 for the Haar cascade")
     parser.add_argument("--make-cv4-venv", action="store_true", help=f"create {CV4_VENV} with opencv-python-headless<5")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    parser.add_argument("--attack-model", default=None, help="also time our PGD against ART's on this model (de, es, ...)")
+    parser.add_argument("--attack-data", default=None, help="character crops for the attack benchmark (default: rendered)")
     args = parser.parse_args()
+    if args.n < 0:
+        parser.error("--n must be >= 0")
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for country in args.countries.split(","):
+        for country in (args.countries.split(",") if args.n else []):
             scenes = [render_scene(country, seed=args.seed + i, size=(640, 480)) for i in range(args.n)]
             paths = []
             for i, scene in enumerate(scenes):
@@ -60,7 +67,13 @@ def main() -> int:
             rows.append(bench_ours(country, scenes))
             rows.append(bench_tesseract(country, scenes))
             rows.append(bench_haar(country, scenes, paths, _cv4_python(args)))
-    print_table(rows, args.json)
+    if rows:
+        print_table(rows, args.json)
+    if args.attack_model:
+        import bench_attacks  # scripts/ is on sys.path when this file runs as a script
+
+        extra = ["--data", args.attack_data] if args.attack_data else []
+        return bench_attacks.main(["--model", args.attack_model, "--n", "1000", *extra])
     return 0
 
 

@@ -38,6 +38,6 @@ def test_bench_script_rejects_unknown_model_name():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     with pytest.raises(SystemExit, match="no-such-model"):
-        bench.load_keras_model("no-such-model")
+        bench.load_model("no-such-model")
     with pytest.raises(SystemExit, match="model file not found"):
-        bench.load_keras_model("/nonexistent/model.keras")
+        bench.load_model("/nonexistent/model.keras")

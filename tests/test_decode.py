@@ -81,3 +81,29 @@ def test_known_occluders_fill_their_slot():
     result = decode(probs, alphabet, "es", gaps={4}, unknown={3, 5})
     assert result.groups == ("074?", "C?V") and result.text == "074CV"
     assert result.missing == 2 and result.kept == (0, 1, 2, 4, 6) and len(result.char_confidences) == 5
+
+
+def test_eu_reads_o_and_zero_from_their_run():
+    alphabet = plates.ALPHABETS["eu"]
+    # the CNN is sure of "0" at the end and of "O" inside the digits (a font where they look alike)
+    result = decode(one_hot_probs("RK3O4A0", alphabet, 0.99), alphabet, "eu")
+    assert result.text == "RK304AO"
+    assert result.char_confidences[-1] > 0.99  # the pair's mass is reported, not the O alone
+
+
+def test_eu_switch_is_free_at_a_wide_gap_and_confident_readings_stand():
+    alphabet = plates.ALPHABETS["eu"]
+    probs = one_hot_probs("M5XSX", alphabet, 0.99)
+    assert decode(probs, alphabet, "eu").text == "M5XSX"  # a sure mix is not "corrected"
+    unsure = one_hot_probs("AB1CD", alphabet, 0.99)
+    unsure[2] = 0.0005
+    unsure[2, alphabet.index("1")], unsure[2, alphabet.index("I")] = 0.55, 0.43
+    unsure[2] /= unsure[2].sum()
+    assert decode(unsure, alphabet, "eu").text == "ABICD"  # the run outweighs a slight preference
+    assert decode(unsure, alphabet, "eu", gaps={2, 3}).text == "AB1CD"  # ... unless wide gaps set it apart
+
+
+def test_other_countries_keep_o_and_zero_apart():
+    alphabet = plates.ALPHABETS["de"]
+    result = decode(one_hot_probs("KAO1", alphabet, 0.99), alphabet, "de", gaps={2})
+    assert result.text == "KAO1"

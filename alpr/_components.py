@@ -133,7 +133,9 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
     flat &= mean > ink + 0.5 * thr
     # flat regions of one level: bins 1.5 thr wide at two offsets keep a box whole in one of
     # them and apart from a paper or shade of another level that it touches through soft edges
-    tables, step = [], 1.5 * thr
+    # (and the whole flat mask too: a box shaded top to bottom spans two bins)
+    opened = cv2.morphologyEx(flat.astype(np.uint8) * 255, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    tables, step = [component_table(opened)], 1.5 * thr
     for start in (0.0, 0.5 * step):
         bins = np.floor((mean - start) / step).astype(int)
         for b in np.unique(bins[flat]):

@@ -131,6 +131,9 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
     paper, ink = cv2.dilate(mean, kernel), cv2.erode(mean, kernel)  # ink: thick strokes are flat too
     flat = (std < 4) & (sat < max(28.0, float(np.median(sat)) + 20)) & (mean > 12) & (mean < paper - 1.5 * thr)
     flat &= mean > ink + 0.5 * thr
+    min_area = 0.8 * (0.55 * char_h) * (0.25 * char_h)  # the smallest box kept below
+    if flat.sum() < min_area:
+        return np.zeros((0, 4))
     # flat regions of one level: bins 1.5 thr wide at two offsets keep a box whole in one of
     # them and apart from a paper or shade of another level that it touches through soft edges
     # (and the whole flat mask too: a box shaded top to bottom spans two bins)
@@ -138,7 +141,8 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
     tables, step = [component_table(opened)], 1.5 * thr
     for start in (0.0, 0.5 * step):
         bins = np.floor((mean - start) / step).astype(int)
-        for b in np.unique(bins[flat]):
+        levels, counts = np.unique(bins[flat], return_counts=True)
+        for b in levels[counts >= min_area]:
             part = (flat & (bins == b)).astype(np.uint8) * 255
             tables.append(component_table(cv2.morphologyEx(part, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))))
     out = []

@@ -1,5 +1,7 @@
 """Atomic file output: write to a temporary file beside the target, rename only on success, so an
-interrupted run never leaves a half-written file."""
+interrupted run (an exception, Ctrl-C, SIGTERM handled by the CLI) never leaves a half-written
+file: the target is either the old file, absent, or complete. The temporary file is removed on
+failure; finished files get the usual permissions (0666 minus the umask), not mkstemp's 0600."""
 
 import contextlib
 import os
@@ -7,15 +9,29 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows (else the usual 022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)  # writers pick the format by suffix
     os.close(fd)
     try:
         yield Path(tmp)
+        if os.path.exists(tmp):
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

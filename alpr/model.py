@@ -175,61 +175,201 @@ class CharModel:
         return [(self.alphabet[i], float(p[k, i])) for k, i in enumerate(idx)]
 
 
+class ModelError(ValueError):
+    """A model file or model card that cannot be used; the message is one line for the user."""
+
+
+class ModelNotFoundError(FileNotFoundError, ValueError):
+    """A model file or its card is missing (both a ``FileNotFoundError`` and a ``ValueError``)."""
+
+
+#: Layers never loaded: they run arbitrary Python (or foreign-framework) code.
+UNSAFE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
+#: Characters a model may read (the union of the pipeline's alphabets).
+KNOWN_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜ")
+#: Fields every model card must have.
+REQUIRED_CARD_FIELDS = ("alphabet", "input_shape")
+MAX_ARCHIVE_BYTES = 256 * 1024 * 1024  # uncompressed size of a .keras archive (zip bombs)
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+MAX_CARD_BYTES = 4 * 1024 * 1024
+
+
 def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
     """A bundled model name (``de``, ``es``, ``eu``, ``de-hardened``, ``es-hardened``) or a path
-    to a ``.keras`` file -> the ``.keras`` path (raises FileNotFoundError / ValueError)."""
+    to a ``.keras`` file -> the ``.keras`` path.
+
+    Raises ``ModelNotFoundError`` (a FileNotFoundError and a ValueError) for missing files and
+    ``ModelError`` (a ValueError) for unknown names or other formats (.h5, SavedModel folders).
+    """
     text = os.fspath(name_or_path)
     if text in MODEL_NAMES:
         path = models_dir() / f"{text}.keras"
         if not path.is_file():
-            raise FileNotFoundError(f"bundled model {text!r} is not installed (missing {path})")
+            raise ModelNotFoundError(f"bundled model {text!r} is not installed (missing {path})")
         return path
     path = Path(text)
-    if path.suffix == ".keras" or path.exists() or os.sep in text or "/" in text:
-        if not path.is_file():
-            raise FileNotFoundError(f"model file not found: {path}")
+    if path.suffix in (".keras", ".h5", ".hdf5") or path.exists() or os.sep in text or "/" in text:
         if path.suffix != ".keras":
-            raise ValueError(f"{path}: expected a .keras model file")
+            raise ModelError(f"{path}: only .keras model files are accepted "
+                             f"(legacy HDF5 and SavedModel formats are not loaded)")
+        if path.is_dir():
+            raise ModelError(f"{path}: is a folder, expected a .keras model file")
+        if not path.is_file():
+            raise ModelNotFoundError(f"model file not found: {path}")
         return path
-    raise ValueError(f"unknown model {text!r}; expected one of {', '.join(MODEL_NAMES)} or a path to a .keras file")
+    raise ModelError(f"unknown model {text!r}; expected one of {', '.join(MODEL_NAMES)} or a path to a .keras file")
+
+
+def read_card(card_path: str | os.PathLike) -> dict:
+    """Read and validate a model card (JSON object with an alphabet the pipeline can read, unique
+    characters, and the pipeline's input shape); raises ``ModelNotFoundError`` / ``ModelError``."""
+    card_path = Path(card_path)
+    try:
+        size = card_path.stat().st_size
+        if size > MAX_CARD_BYTES:
+            raise ModelError(f"{card_path}: model card of {size:,} bytes is too large")
+        card = json.loads(card_path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ModelNotFoundError(f"model card not found: {card_path} (needed for the alphabet)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ModelError(f"{card_path}: not a valid JSON model card ({reason})") from None
+    except OSError as err:
+        raise ModelError(f"{card_path}: cannot read model card ({err.strerror or type(err).__name__})") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{card_path}: model card must be a JSON object, got {type(card).__name__}")
+    missing = [f for f in REQUIRED_CARD_FIELDS if f not in card]
+    if missing:
+        raise ModelError(f"{card_path}: model card lacks {', '.join(repr(f) for f in missing)}")
+    alphabet = card["alphabet"]
+    if not isinstance(alphabet, str) or not alphabet:
+        raise ModelError(f"{card_path}: model card 'alphabet' must be a non-empty string")
+    if len(set(alphabet)) != len(alphabet):
+        raise ModelError(f"{card_path}: model card 'alphabet' repeats characters")
+    unknown = sorted(set(alphabet) - KNOWN_CHARACTERS)
+    if unknown:
+        raise ModelError(f"{card_path}: alphabet has characters no plate grammar uses: {''.join(unknown)!r}")
+    shape = card["input_shape"]
+    if not (isinstance(shape, list) and len(shape) == 3 and all(type(d) is int for d in shape)):
+        raise ModelError(f"{card_path}: model card 'input_shape' must be a list of 3 integers, got {shape!r}")
+    if tuple(shape) != INPUT_SHAPE:
+        raise ModelError(f"{card_path}: card input_shape {tuple(shape)} is not the pipeline's {INPUT_SHAPE}")
+    if "n_classes" in card and card["n_classes"] != len(alphabet):
+        raise ModelError(f"{card_path}: card n_classes {card['n_classes']!r} != alphabet length {len(alphabet)}")
+    if "output" in card and card["output"] != "logits":
+        raise ModelError(f"{card_path}: card output must be 'logits', got {card['output']!r}")
+    return card
+
+
+def check_archive(path: str | os.PathLike) -> None:
+    """Refuse, before Keras sees it, a ``.keras`` file that is not an intact zip archive, is too
+    large uncompressed, or whose ``config.json`` names a Lambda or other code-running layer, or any
+    class or function from outside Keras. Raises ``ModelError`` with a one-line message."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            total = sum(info.file_size for info in infos)
+            if total > MAX_ARCHIVE_BYTES:
+                raise ModelError(f"{path}: archive unpacks to {total:,} bytes (limit {MAX_ARCHIVE_BYTES:,})")
+            names = {info.filename: info for info in infos}
+            if "config.json" not in names:
+                raise ModelError(f"{path}: not a Keras model archive (no config.json)")
+            if names["config.json"].file_size > MAX_CONFIG_BYTES:
+                raise ModelError(f"{path}: config.json is too large")
+            bad = archive.testzip()
+            if bad is not None:
+                raise ModelError(f"{path}: corrupt archive (bad checksum in {bad})")
+            config = json.loads(archive.read("config.json").decode("utf-8"))
+    except ModelError:
+        raise
+    except zipfile.BadZipFile as err:
+        if not zipfile.is_zipfile(path):
+            raise ModelError(f"{path}: not a Keras model file (not a zip archive)") from None
+        raise ModelError(f"{path}: corrupt zip archive ({str(err).splitlines()[0] if str(err) else 'bad zip'})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise ModelError(f"{path}: corrupt model archive (config.json is not valid JSON)") from None
+    except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as err:  # zlib errors, encryption, ...
+        raise ModelError(f"{path}: corrupt model archive ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+    _scan_config(config, path)
+
+
+def _scan_config(config, path: Path) -> None:
+    """Walk a Keras config iteratively; refuse unsafe layers, lambdas and non-Keras objects."""
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        cls, module = node.get("class_name"), node.get("module")
+        where = f" (layer {node['name']!r})" if isinstance(node.get("name"), str) else ""
+        if cls in UNSAFE_LAYERS:
+            raise ModelError(f"{path}: refused: {cls} layer{where} can run arbitrary code; "
+                             "only standard Keras layers are loaded")
+        if cls == "__lambda__" or "__lambda__" in node:
+            raise ModelError(f"{path}: refused: contains serialized Python code (a lambda)")
+        if isinstance(module, str) and module != "keras" and not module.startswith("keras."):
+            raise ModelError(f"{path}: refused: refers to {module}.{cls} outside Keras (arbitrary code)")
+        registered = node.get("registered_name")
+        if isinstance(registered, str) and ">" in registered:
+            raise ModelError(f"{path}: refused: custom object {registered!r} (only standard Keras layers are loaded)")
+        stack.extend(node.values())
+
+
+def _check_network(net, alphabet: str, path: Path) -> None:
+    """The network must map (N, 32, 24, 1) to (N, len(alphabet)) logits."""
+    if len(net.inputs) != 1 or len(net.outputs) != 1:
+        raise ModelError(f"{path}: expected one input and one output, got {len(net.inputs)} and {len(net.outputs)}")
+    in_shape = tuple(net.inputs[0].shape[1:])
+    out_shape = tuple(net.outputs[0].shape[1:])
+    if in_shape != INPUT_SHAPE:
+        raise ModelError(f"{path}: model input shape {in_shape} is not the pipeline's {INPUT_SHAPE}")
+    if len(out_shape) != 1:
+        raise ModelError(f"{path}: model output must be (N, classes), got (N, {', '.join(map(str, out_shape))})")
+    if out_shape[0] != len(alphabet):
+        raise ModelError(f"{path}: card alphabet has {len(alphabet)} characters but the model has {out_shape[0]} logits")
 
 
 def load_model(name_or_path: str | os.PathLike) -> CharModel:
     """Load a bundled model by name or a ``.keras`` file (with its ``.json`` card beside it).
 
-    Always ``keras.saving.load_model(path, safe_mode=True, compile=False)``. The card's alphabet
-    and input shape are validated against the network.
+    Checks, each failing with a one-line ``ValueError`` (``ModelError``; missing files raise
+    ``ModelNotFoundError``, which is both a ValueError and a FileNotFoundError):
+
+    - the card: valid JSON object with ``alphabet`` (unique characters the grammars use) and
+      ``input_shape`` equal to the pipeline's ``(32, 24, 1)``; ``n_classes``/``output`` if given;
+    - the archive, before Keras reads it: an intact zip with ``config.json``, not too large,
+      no ``Lambda``/code-running layers, no classes or functions from outside Keras;
+    - loading itself: ``keras.saving.load_model(path, safe_mode=True, compile=False)``;
+    - the network: one input ``(N, 32, 24, 1)``, one output ``(N, len(alphabet))``.
     """
     path = resolve_model_path(name_or_path)
     card_path = path.with_suffix(".json")
-    if not card_path.is_file():
-        raise FileNotFoundError(f"model card not found: {card_path} (needed for the alphabet)")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{card_path}: not a valid JSON model card ({err})") from None
-    if not isinstance(card, dict) or not isinstance(card.get("alphabet"), str) or not card["alphabet"]:
-        raise ValueError(f"{card_path}: model card has no 'alphabet' string")
+    card = read_card(card_path)
+    check_archive(path)
     import_tensorflow()
     import keras
 
     try:
         net = keras.saving.load_model(str(path), safe_mode=True, compile=False)
-    except Exception as err:  # corrupt zip, unknown layers, unsafe content
+    except Exception as err:  # corrupt weights, unknown layers, unsafe content
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path}: cannot load Keras model ({msg})") from None
-    out_dim = int(net.outputs[0].shape[-1])
-    if len(card["alphabet"]) != out_dim:
-        raise ValueError(f"{card_path}: alphabet has {len(card['alphabet'])} characters but the model has {out_dim} logits")
-    shape = tuple(int(d) for d in net.inputs[0].shape[1:])
-    if "input_shape" in card and tuple(card["input_shape"]) != shape:
-        raise ValueError(f"{card_path}: card input_shape {tuple(card['input_shape'])} does not match the model's {shape}")
+        raise ModelError(f"{path}: cannot load Keras model ({msg[:200]})") from None
+    if not isinstance(net, keras.Model):
+        raise ModelError(f"{path}: not a Keras model")
+    _check_network(net, card["alphabet"], path)
     card.setdefault("name", path.stem)
     return CharModel(net, card["alphabet"], card)
 
 
 def save_model(char_model: CharModel, path: str | os.PathLike, card: dict | None = None) -> Path:
-    """Write ``path`` (.keras) and the model card beside it (.json), each atomically.
+    """Write ``path`` (.keras) and the model card beside it (.json), each atomically; both are
+    complete on disk before either is renamed into place.
 
     ``card`` defaults to ``char_model.card``; alphabet and input shape are always filled in.
     """
@@ -245,9 +385,9 @@ def save_model(char_model: CharModel, path: str | os.PathLike, card: dict | None
         f"{char_model.input_shape[0]}x{char_model.input_shape[1]} (INTER_AREA when shrinking); centred, constant padding at the crop's 90th percentile (paper)"
     )
     card["output"] = "logits"
-    with atomic.atomic_path(path) as tmp:
-        char_model.keras_model.save(tmp)
-    atomic.write_text(path.with_suffix(".json"), json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    with atomic.atomic_path(path) as tmp_model, atomic.atomic_path(path.with_suffix(".json")) as tmp_card:
+        char_model.keras_model.save(tmp_model)
+        tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for p in (path, path.with_suffix(".json")):  # temp files are created 0600; models are shared assets
         os.chmod(p, 0o644)
     char_model.card = card

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from alpr.cli.common import UserError, parse_fraction
+from alpr.cli.common import UserError, ensure_dir, parse_fraction, refuse_existing
 
 COUNTRIES = ("auto", "de", "es", "eu")
 METHODS = ("pgd", "fgsm", "threshold")
@@ -123,7 +123,8 @@ def command(paths, out_dir, crop, char_crops, country, model_name, char, positio
     if sweep:
         if paths:
             raise UserError("--sweep takes no PATH (use --data for real crops)")
-        eps_values = [parse_fraction(t, name="--sweep-eps", low=0.0) for t in sweep_eps.split(",") if t.strip()]
+        eps_values = [parse_fraction(t, name="--sweep-eps", low=0.0, high=None if norm == 2 else 1.0)
+                      for t in sweep_eps.split(",") if t.strip()]
         if not eps_values:
             raise UserError("--sweep-eps: no budget given")
         _sweep(out_dir, country, model_name, data_dir, augmented, samples, eps_values, norm, steps, step_size, restarts,
@@ -148,11 +149,13 @@ def _attack_files(paths, out_dir: Path, settings: dict, force: bool) -> None:
     from alpr.imageio import ImageError, iter_image_paths, load_image
 
     summary_path = out_dir / "summary.json"
-    if summary_path.exists() and not force:
-        raise UserError(f"{summary_path} exists; pass --force to overwrite")
     files = list(iter_image_paths(paths))
     if not files:
         raise UserError("no images found in the given paths")
+    stems = _output_stems(files, out_dir)
+    planned = [summary_path] + [p for stem in stems for p in _output_paths(stem)]
+    refuse_existing(planned, force=force, option="--out")
+    ensure_dir(out_dir, "--out")
     recognizer = load_recognizer(settings["country"], settings["model"])
     model = next(iter(recognizer.models.values()))
     if settings["target"] != "any" and settings["target"] not in model.alphabet:
@@ -161,11 +164,10 @@ def _attack_files(paths, out_dir: Path, settings: dict, force: bool) -> None:
         raise UserError(f"--char: {settings['char']!r} is not in the model's alphabet {model.alphabet}")
     records, failures = [], 0
     progress = tqdm(files, desc="attack", unit="img", disable=len(files) < 2 or None, file=sys.stderr)
-    for path in progress:
+    for path, stem in zip(progress, stems):
         record = {"image": str(path), "error": None}
         try:
             image = load_image(path)
-            stem = out_dir / path.stem
             if settings["mode"] == "chars":
                 record.update(_attack_char_crop(model, image, settings, stem, force))
             else:
@@ -204,11 +206,28 @@ def _line(record: dict) -> str:
     return f"{record['image']}: {record['original_char']} -> {record['adversarial_char']}  {'SUCCESS' if record['success'] else 'failed'}"
 
 
+def _output_stems(files, out_dir: Path) -> list[Path]:
+    """``out_dir/STEM`` per input; inputs sharing a stem get ``STEM-2``, ``STEM-3``, ... so no
+    output of this run replaces another."""
+    used, stems = set(), []
+    for path in files:
+        base, n = Path(path).stem or "image", 1
+        name = base
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        stems.append(out_dir / name)
+    return stems
+
+
+def _output_paths(stem: Path) -> tuple[Path, Path]:
+    return stem.with_name(stem.name + "_adv.png"), stem.with_name(stem.name + "_figure.png")
+
+
 def _outputs(stem: Path, force: bool):
-    adv_path, fig_path = stem.with_name(stem.name + "_adv.png"), stem.with_name(stem.name + "_figure.png")
-    for p in (adv_path, fig_path):
-        if p.exists() and not force:
-            raise UserError(f"{p} exists; pass --force to overwrite")
+    adv_path, fig_path = _output_paths(stem)
+    refuse_existing([adv_path, fig_path], force=force, option="--out")
     return adv_path, fig_path
 
 
@@ -326,11 +345,10 @@ def _sweep(out_dir, country, model_name, data_dir, augmented, samples, eps_value
     from attacks import crops as C
     from attacks import sweep as S
 
-    for name in ("curve.csv", "curve.png", "summary.json"):
-        if (out_dir / name).exists() and not force:
-            raise UserError(f"{out_dir / name} exists; pass --force to overwrite")
+    refuse_existing([out_dir / name for name in ("curve.csv", "curve.png", "summary.json")], force=force, option="--out")
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"--data: {data_dir} is not a folder")
+    ensure_dir(out_dir, "--out")
     from alpr.model import load_model
 
     name = model_name or (country if country != "auto" else None)
@@ -350,8 +368,8 @@ def _sweep(out_dir, country, model_name, data_dir, augmented, samples, eps_value
         else:
             crops = C.synthetic_crops(model, samples, seed=seed)
             source = "synthetic crops (ink boxes of clean alpr.synth renders)"
-    except FileNotFoundError as err:
-        raise UserError(str(err)) from None
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as err:
+        raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
     kept = C.correctly_classified(model, crops)
     if len(kept) == 0:
         raise UserError(f"none of the {len(crops)} crops is classified correctly by the model")

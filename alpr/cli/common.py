@@ -1,6 +1,10 @@
-"""Helpers shared by the subcommands: one-line errors, budgets like ``4/255``, seeds, atomic writes."""
+"""Helpers shared by the subcommands: one-line errors, budgets like ``4/255``, seeds, output
+checks (``--force``), atomic writes and safe line output."""
 
 import contextlib
+import math
+import os
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,38 +18,53 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
+    def format_message(self) -> str:
+        """The message on one line (newlines inside it become spaces)."""
+        return " ".join(part.strip() for part in str(self.message).splitlines() if part.strip())
 
-def parse_fraction(text: str, *, name: str = "value", low: float | None = None, high: float | None = None) -> float:
-    """Parse ``0.125``, ``4/255`` or ``32/255`` into a float, checking ``low <= value <= high``."""
+
+def parse_fraction(text: str, *, name: str | None = "value", low: float | None = None, high: float | None = None,
+                   low_inclusive: bool = True) -> float:
+    """Parse ``0.125``, ``4/255`` or ``32/255`` into a float, checking ``low <= value <= high``
+    (``low < value`` when ``low_inclusive`` is false). NaN and infinities are refused. Messages
+    start with ``name: `` unless ``name`` is None."""
+    prefix = f"{name}: " if name else ""
     try:
-        value = float(Fraction(text.strip()))
-    except (ValueError, ZeroDivisionError):
-        raise UserError(f"{name}: expected a number like 0.03 or 8/255, got {text!r}") from None
-    if low is not None and value < low:
-        raise UserError(f"{name}: must be >= {low:g}, got {text}")
+        value = float(Fraction(str(text).strip()))
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        raise UserError(f"{prefix}expected a number like 0.03 or 8/255, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UserError(f"{prefix}expected a finite number, got {text!r}")
+    if low is not None and (value < low or (not low_inclusive and value == low)):
+        raise UserError(f"{prefix}must be {'>=' if low_inclusive else '>'} {low:g}, got {str(text).strip()}")
     if high is not None and value > high:
-        raise UserError(f"{name}: must be <= {high:g}, got {text}")
+        raise UserError(f"{prefix}must be <= {high:g}, got {str(text).strip()}")
     return value
 
 
 class FractionType(click.ParamType):
-    """click parameter type accepting ``4/255``-style fractions within bounds."""
+    """click parameter type accepting ``4/255``-style fractions within bounds (see ``parse_fraction``)."""
 
     name = "NUMBER"
 
-    def __init__(self, low: float | None = None, high: float | None = None):
-        self.low, self.high = low, high
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_inclusive: bool = True):
+        self.low, self.high, self.low_inclusive = low, high, low_inclusive
 
     def convert(self, value, param, ctx):
+        """Parse and check one command-line value."""
         if isinstance(value, float):
             return value
         try:
-            return parse_fraction(str(value), name=param.name if param else "value", low=self.low, high=self.high)
+            # click already names the option ("Invalid value for '--eps': ..."), so no prefix here
+            return parse_fraction(str(value), name=None if param else "value", low=self.low, high=self.high,
+                                  low_inclusive=self.low_inclusive)
         except UserError as err:
             self.fail(err.message, param, ctx)
 
 
-seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed (reproducible runs).")
+seed_option = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, metavar="N",
+                           help="Random seed (reproducible runs), 0 <= N < 2**32.")
+force_option = click.option("--force", is_flag=True, help="Overwrite existing output files.")
 
 
 @contextlib.contextmanager
@@ -58,11 +77,69 @@ def atomic_path(path: Path, *, force: bool = True):
         yield tmp
 
 
+def ensure_dir(path, option: str = "output") -> Path:
+    """Create the output folder ``path`` (and parents) or raise a one-line ``UserError``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{option}: {path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{option}: cannot create folder {path} ({err.strerror or type(err).__name__})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"{option}: folder {path} is not writable")
+    return path
+
+
+def check_output_file(path, *, force: bool, option: str = "output") -> Path:
+    """Check before any work that ``path`` can be written: its folder exists or can be created,
+    it is not a folder, and it does not exist unless ``force`` (one-line ``UserError`` otherwise)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{option}: {path} is a folder, expected a file name")
+    if path.exists() and not force:
+        raise UserError(f"{option}: {path} exists; pass --force to overwrite")
+    ensure_dir(path.parent if str(path.parent) else Path("."), option)
+    return path
+
+
+def refuse_existing(paths, *, force: bool, option: str = "output") -> None:
+    """Raise a one-line ``UserError`` naming the first of ``paths`` that exists, unless ``force``."""
+    if force:
+        return
+    existing = [Path(p) for p in paths if Path(p).exists()]
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise UserError(f"{option}: {existing[0]} exists{more}; pass --force to overwrite")
+
+
+def echo_line(text: str, *, file=None) -> None:
+    """Print one line and flush it (results stream to pipes as they come); characters the stream
+    cannot encode (undecodable file names, a non-UTF-8 terminal) are escaped instead of crashing."""
+    stream = file or sys.stdout
+    try:
+        stream.write(text + "\n")
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+    stream.flush()
+
+
 def load_recognizer(country: str, model_name: str | None, **kwargs):
     """Build a ``Recognizer``, turning model-loading problems into one-line user errors."""
     from alpr.pipeline import Recognizer
 
     try:
         return Recognizer(country=country, model=model_name, **kwargs)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+
+
+def load_char_model(model_name: str):
+    """``alpr.model.load_model`` with problems turned into one-line user errors."""
+    from alpr.model import load_model
+
+    try:
+        return load_model(model_name)
     except (FileNotFoundError, ValueError, OSError) as err:
         raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None

@@ -2,10 +2,11 @@
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
-from alpr.cli.common import UserError, load_recognizer, seed_option
+from alpr.cli.common import UserError, check_output_file, force_option, load_recognizer, seed_option
 
 FORMAT_HELP = (
     "openalpr: NAME.jpg + NAME.txt (FILE x y w h TEXT); yolo-plates: images/ + labels/ with plate boxes; "
@@ -20,15 +21,19 @@ FORMAT_HELP = (
               help="Plate grammar used to read the plates.")
 @click.option("--model", "model_name", default=None, metavar="NAME|FILE", help="Character model (default: the country's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-@click.option("--records", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also write per-image results (JSON lines) to this file.")
+@click.option("--records", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Also write per-image results (JSON lines) to this file (written atomically at the end).")
+@force_option
 @seed_option
-def command(dataset, fmt, country, model_name, as_json, records, seed):
+def command(dataset, fmt, country, model_name, as_json, records, force, seed):
     """Score the recogniser on a labelled dataset.
 
     Detection counts a plate as found when its box overlaps the label at IoU >= 0.5. Plate
     crops (yolo-chars) are read with detection skipped; their text must match the file-name
-    pattern, where a hidden character ("-") may be any one character or none.
+    pattern, where a hidden character ("-") may be any one character or none. An image that
+    cannot be read counts as failed (see --records) and the run goes on. --records never
+    replaces an existing file unless --force is given. Exit code 0 on success, 2 on bad
+    arguments or an unreadable dataset, 130 when interrupted.
 
     \b
     Examples:
@@ -41,16 +46,15 @@ def command(dataset, fmt, country, model_name, as_json, records, seed):
     from alpr import atomic
     from alpr.evaluation import evaluate, load_dataset
 
+    if records is not None:
+        check_output_file(records, force=force, option="--records")
     try:
         samples = load_dataset(dataset, fmt)
-    except ValueError as err:
-        raise UserError(str(err)) from None
+    except (ValueError, OSError, IndexError, UnicodeDecodeError) as err:  # bad labels, unreadable files
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"{dataset}: cannot read the {fmt} dataset ({message})") from None
     recognizer = load_recognizer(country, model_name)
-    try:
-        result = evaluate(recognizer, samples, fmt, progress=lambda s: tqdm(s, desc="evaluate", unit="img", file=sys.stderr))
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    result = evaluate(recognizer, samples, fmt, progress=lambda s: tqdm(s, desc="evaluate", unit="img", file=sys.stderr))
     per_image = result.pop("records")
     if records:
         atomic.write_text(records, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in per_image))

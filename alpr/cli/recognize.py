@@ -1,4 +1,8 @@
-"""``alpr recognize``: read plates on photos or plate crops, as text or JSON lines."""
+"""``alpr recognize``: read plates on photos or plate crops, as text or JSON lines.
+
+Inputs stream: paths are walked lazily, each image is decoded, read and printed (and flushed)
+before the next is opened, so memory stays flat however many images a batch has.
+"""
 
 import json
 import sys
@@ -6,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import UserError, load_recognizer, seed_option
+from alpr.cli.common import FractionType, UserError, echo_line, ensure_dir, force_option, load_recognizer, seed_option
 
 COUNTRIES = ["auto", "de", "es", "eu"]
 
@@ -19,17 +23,32 @@ COUNTRIES = ["auto", "de", "es", "eu"]
               help="Character model: de, es, eu, de-hardened, es-hardened or a .keras file (default: the country's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image, one per line.")
 @click.option("--crop", is_flag=True, help="Inputs are plate crops: skip detection.")
-@click.option("--annotate", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
-              help="Write a copy of each image with plate outlines and text drawn on it into DIR.")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--annotate", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Write a copy of each image with plate outlines and text drawn on it into DIR (NAME.jpg).")
+@click.option("--min-confidence", type=FractionType(0, 1), default=0.5, show_default=True, metavar="0..1",
               help="Drop plates read with lower confidence (photo mode).")
+@force_option
 @seed_option
-def command(paths, country, model_name, as_json, crop, annotate, min_confidence, seed):
+def command(paths, country, model_name, as_json, crop, annotate, min_confidence, force, seed):
     """Read the plates on photos (or plate crops with --crop).
 
-    PATH may be image files or directories (searched recursively). Each image gives one line:
-    the plates found, or an error for that file; the batch goes on. Exit code 0 when every file
-    was read, 1 when any file failed, 2 on bad arguments.
+    PATH may be image files (any extension) or directories (searched recursively for .jpg,
+    .jpeg, .png, .bmp, .tif, .tiff, .webp, .ppm, .pgm, .pnm). Each image gives one line as soon
+    as it is read: the plates found, or an error for that file (missing, unreadable, empty,
+    truncated, not an image, or too large); the batch goes on. Images above 64,000,000 pixels
+    (e.g. 16000x16000) or 512 MiB are refused before decoding (decompression bombs).
+
+    --annotate never replaces an existing file unless --force is given. A --model file is
+    loaded in Keras safe mode; Lambda layers and code from outside Keras are refused, and
+    its card (FILE.json) must match the network and the pipeline's 32x24x1 input.
+
+    \b
+    Exit codes:
+      0    every file was read (with or without plates)
+      1    at least one file failed (see its "error"); the others were read
+      2    bad arguments, unusable --model, --annotate folder that cannot be created
+      3    internal error (a bug; ALPR_DEBUG=1 shows the traceback)
+      130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
 
     \b
     Examples:
@@ -40,48 +59,85 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     """
     from tqdm import tqdm
 
-    from alpr.imageio import ImageError, iter_image_paths, load_image
+    from alpr.imageio import iter_image_paths
 
+    if annotate is not None:
+        ensure_dir(annotate, "--annotate")
     recognizer = load_recognizer(country, model_name, min_confidence=min_confidence)
-    files = list(iter_image_paths(paths))
-    if not files:
-        raise UserError("no images found in the given paths")
-    failures = 0
-    progress = tqdm(files, desc="recognize", unit="img", disable=len(files) < 2 or None, file=sys.stderr)
+    processed = failures = 0
+    names: set[str] = set()  # annotation files written by this run
+    progress = tqdm(iter_image_paths(paths), desc="recognize", unit="img", disable=None, file=sys.stderr)
     try:
         for path in progress:
-            record = {"image": str(path), "plates": [], "error": None}
-            try:
-                image = load_image(path)
-                if crop:
-                    plate = recognizer.read_crop(image)
-                    found = [plate] if plate is not None else []
-                else:
-                    found = recognizer.read(image)
-                record["plates"] = [p.to_dict() for p in found]
-                if annotate is not None:
-                    _annotate(image, found, annotate / (path.stem + ".jpg"))
-            except ImageError as err:
-                record["error"] = str(err)
-            except Exception as err:  # one bad file must not stop the batch
-                record["error"] = f"{path}: {type(err).__name__}: {err}".splitlines()[0]
+            record = recognize_one(recognizer, path, crop=crop, annotate=annotate, force=force, names=names)
+            processed += 1
             failures += record["error"] is not None
-            progress.write(_format(record, as_json), file=sys.stdout)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+            with tqdm.external_write_mode(file=sys.stdout):
+                echo_line(_format(record, as_json))
+    finally:
+        progress.close()
+    if not processed:
+        raise UserError("no images found in the given paths")
     sys.exit(1 if failures else 0)
 
 
+def recognize_one(recognizer, path: Path, *, crop: bool = False, annotate: Path | None = None, force: bool = False,
+                  names: set | None = None) -> dict:
+    """Read one image file into its JSON record; every failure becomes the record's one-line "error"."""
+    from alpr.imageio import ImageError, display_name, load_image
+
+    record = {"image": str(path), "plates": [], "error": None}
+    try:
+        out_path = _annotation_path(annotate, path, force, names) if annotate is not None else None
+        image = load_image(path)
+        if crop:
+            plate = recognizer.read_crop(image)
+            found = [plate] if plate is not None else []
+        else:
+            found = recognizer.read(image)
+        record["plates"] = [p.to_dict() for p in found]
+        if out_path is not None:
+            _annotate(image, found, out_path)
+    except ImageError as err:
+        record["error"] = str(err)
+    except MemoryError:
+        record["error"] = f"{display_name(path)}: out of memory"
+    except Exception as err:  # one bad file must not stop the batch
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        record["error"] = f"{display_name(path)}: {type(err).__name__}: {message}".rstrip(": ")
+    return record
+
+
+def _annotation_path(folder: Path, path: Path, force: bool, names: set | None) -> Path:
+    """``folder/STEM.jpg``; a second input with the same stem in this run gets ``STEM-2.jpg`` etc.;
+    an existing file from an earlier run is an error for this input unless ``force``."""
+    from alpr.imageio import ImageError, display_name
+
+    names = set() if names is None else names
+    stem, n = path.stem or "image", 1
+    name = f"{stem}.jpg"
+    while name in names:
+        n += 1
+        name = f"{stem}-{n}.jpg"
+    names.add(name)
+    out = folder / name
+    if out.exists() and not force:
+        raise ImageError(f"{display_name(out)}: annotation exists; pass --force to overwrite")
+    return out
+
+
 def _format(record: dict, as_json: bool) -> str:
+    from alpr.imageio import display_name
+
     if as_json:
         return json.dumps(record, ensure_ascii=False)
+    name = display_name(record["image"])
     if record["error"]:
-        return f"{record['image']}: error: {record['error']}"
+        return f"{name}: error: {record['error']}"
     if not record["plates"]:
-        return f"{record['image']}: no plate found"
+        return f"{name}: no plate found"
     readings = ", ".join(f"{p['formatted']} ({p['country']}, {p['confidence']:.2f})" for p in record["plates"])
-    return f"{record['image']}: {readings}"
+    return f"{name}: {readings}"
 
 
 def _annotate(image, found, out_path: Path) -> None:

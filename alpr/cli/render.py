@@ -7,7 +7,7 @@ import click
 import numpy as np
 
 from alpr import atomic
-from alpr.cli.common import UserError, seed_option
+from alpr.cli.common import UserError, ensure_dir, force_option, refuse_existing, seed_option
 
 
 def _item_rng(seed: int, index: int) -> np.random.Generator:
@@ -23,14 +23,16 @@ def _item_rng(seed: int, index: int) -> np.random.Generator:
 @click.option("--height", "height_px", type=click.IntRange(16, 1100), default=110, show_default=True, help="Plate height in pixels (plate crops).")
 @click.option("--size", default="640x480", show_default=True, help="Scene size WIDTHxHEIGHT (with --scene).")
 @click.option("--clean", is_flag=True, help="Plate crops in the clean default style (no random style).")
+@force_option
 @seed_option
-def command(country, count, out_dir, scene, height_px, size, clean, seed):
+def command(country, count, out_dir, scene, height_px, size, clean, force, seed):
     """Render synthetic German/Spanish plates with exact character boxes.
 
     Writes OUT/00000.png ... and OUT/labels.json: one entry per image with the plate text
     (plain and grouped), character boxes [x, y, w, h] in reading order, their group index,
     the font, and for --scene the plate quad (TL, TR, BR, BL) and character quads in the scene
     (with --scene, "boxes" stay in the pixels of the flat plate of size "plate_size").
+    Every file is written atomically; existing files are never replaced unless --force is given.
 
     \b
     Examples:
@@ -47,10 +49,10 @@ def command(country, count, out_dir, scene, height_px, size, clean, seed):
             raise ValueError
     except ValueError:
         raise UserError(f"--size: expected WIDTHxHEIGHT like 640x480 (32..8192), got {size!r}") from None
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"--out: cannot create {out_dir}: {err.strerror or err}") from None
+    ensure_dir(out_dir, "--out")
+    existing = {p.name for p in out_dir.iterdir()}
+    names = [f"{i:05d}.png" for i in range(count)] + ["labels.json"]
+    refuse_existing([out_dir / n for n in names if n in existing], force=force, option="--out")
     labels = []
     with click.progressbar(range(count), label="rendering", file=click.get_text_stream("stderr")) as bar:
         for i in bar:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import UserError, seed_option
+from alpr.cli.common import FractionType, UserError, check_output_file, force_option, seed_option
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,14 +13,19 @@ from alpr.cli.common import UserError, seed_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .keras file (model card written beside it as .json).")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=12, show_default=True)
 @click.option("--samples", type=click.IntRange(10, 10_000_000), default=60_000, show_default=True, help="Synthetic training characters.")
-@click.option("--test-samples", type=click.IntRange(0, 1_000_000), default=None, help="Synthetic held-out characters (default: samples/10, at most 5000).")
+@click.option("--test-samples", type=click.IntRange(1, 1_000_000), default=None, help="Synthetic held-out characters (default: samples/10, at most 5000).")
 @click.option("--width", type=click.IntRange(2, 256), default=32, show_default=True, help="Network width (filters of the second conv).")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=128, show_default=True)
-@click.option("--lr", "learning_rate", type=float, default=3e-3, show_default=True, help="Peak learning rate (Adam, cosine decay).")
+@click.option("--lr", "learning_rate", type=FractionType(0, 1, low_inclusive=False), default=3e-3, show_default=True,
+              metavar="NUMBER", help="Peak learning rate in (0, 1] (Adam, cosine decay), e.g. 3e-3 or 1/300.")
+@force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, seed, quiet):
+def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, force, seed, quiet):
     """Train a character CNN on synthetic plates only (alpr.synth renderer).
+
+    OUT and its card OUT.json are checked before training (folder creatable, no existing file
+    unless --force) and written atomically, together, at the end.
 
     \b
     Example:
@@ -28,6 +33,8 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
+    check_output_file(out, force=force, option="--out")
+    check_output_file(out.with_suffix(".json"), force=force, option="--out")
     from alpr.model import save_model
     from alpr.training import TrainConfig, train
 

@@ -10,16 +10,20 @@ Importing this package does not import TensorFlow or build any model.
 from attacks.core import NORMS, loss_gradient, predict
 from attacks.fgsm import fgsm
 from attacks.metrics import accuracy, robust_accuracy, success_rate
+from attacks.patch import PatchConfig, Sticker, optimise_patch
 from attacks.pgd import pgd
 from attacks.quantize import quantize, to_uint8
 from attacks.threshold import ThresholdResult, threshold_attack
 
 __all__ = [
     "NORMS",
+    "PatchConfig",
+    "Sticker",
     "ThresholdResult",
     "accuracy",
     "fgsm",
     "loss_gradient",
+    "optimise_patch",
     "pgd",
     "predict",
     "quantize",

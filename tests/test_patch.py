@@ -1,0 +1,104 @@
+"""The sticker attack: mask and area budget, printable palette, capture-test scoring, CLI smoke run."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from attacks import capture_test, patch
+
+pytest.importorskip("tensorflow")
+
+
+def _tiny_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((32, 24, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                            keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(10)])
+    return SimpleNamespace(keras_model=net, alphabet="0123456789", input_shape=(32, 24, 1))
+
+
+@pytest.mark.parametrize("shape", patch.SHAPES)
+def test_select_mask_respects_region_and_budget(shape):
+    nominal = patch.nominal_char("de")
+    allowed, origin, look = patch.allowed_region(shape, nominal)
+    importance = np.random.default_rng(0).uniform(0, 1, allowed.shape).astype(np.float32)
+    budget = 0.15 * nominal["box"][2] * nominal["box"][3]
+    mask = patch.select_mask(shape, importance, allowed, budget)
+    assert mask.any() and mask.sum() <= budget
+    assert not (mask & ~allowed).any()
+    assert look.shape == allowed.shape and 0 <= origin[0] < allowed.shape[1]
+
+
+@pytest.mark.parametrize("shape,target", [("rect", "any"), ("dots", "7")])
+def test_optimised_sticker_stays_in_mask_palette_and_budget(shape, target):
+    cfg = patch.PatchConfig(country="de", target=target, area=0.1, shape=shape, steps=3, batch=2, n_plates=2, seed=1)
+    sticker = patch.optimise_patch(_tiny_model(), cfg, progress=False)
+    allowed, _, _ = patch.allowed_region(shape, patch.nominal_char("de"))
+    assert sticker.area_fraction <= 0.1 + 1e-9
+    assert not (sticker.mask & ~allowed).any()
+    assert np.all(np.isin(sticker.grey[sticker.mask], patch.PALETTE))  # printable greys only
+    assert np.all(sticker.grey[~sticker.mask] == 1.0)
+    rgb = sticker.rgb()
+    assert rgb.shape == (*sticker.mask.shape, 3) and rgb.min() >= 0 and rgb.max() <= 1
+
+
+def test_config_rejects_bad_settings():
+    with pytest.raises(ValueError):
+        patch.PatchConfig(shape="star").check("0123456789")
+    with pytest.raises(ValueError):
+        patch.PatchConfig(target="1").check("0123456789")
+    with pytest.raises(ValueError):
+        patch.PatchConfig(area=0).check("0123456789")
+
+
+def test_wilson_and_judge():
+    lo, hi = capture_test.wilson(80, 100)
+    assert 0.71 < lo < 0.72 and 0.86 < hi < 0.87
+    assert capture_test.wilson(0, 0) == (0.0, 1.0)
+    read = [SimpleNamespace(text="AB7234")]
+    assert capture_test.judge(read, "AB1234", 2, "any")["success"]
+    assert capture_test.judge(read, "AB1234", 2, "7")["strict"]
+    assert not capture_test.judge(read, "AB1234", 2, "4")["success"]
+    assert not capture_test.judge([], "AB1234", 2, "any")["success"]
+    assert capture_test.judge([SimpleNamespace(text="AB1234")], "AB1234", 2, "any")["correct"]
+
+
+def test_cli_smoke_run_writes_report(tmp_path):
+    from click.testing import CliRunner
+
+    from alpr.cli.patch import command
+
+    out = tmp_path / "out"
+    args = ["--country", "de", "--target", "any", "--area", "0.15", "--shape", "rect", "--steps", "2", "--plates", "2",
+            "--eval-n", "2", "--seed", "0", "--quiet", "--out", str(out)]
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    for key in ("simulated_success", "n", "target", "area", "ci95", "per_family", "baseline", "timing"):
+        assert key in report
+    assert report["target"] == "any" and report["area"] <= 0.15
+    assert (out / "sticker.pdf").is_file() and (out / "sticker.png").is_file()
+    again = CliRunner().invoke(command, args)
+    assert again.exit_code == 2 and "--force" in again.output
+    bad = CliRunner().invoke(command, ["--area", "2", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+
+
+def test_real_photos_mode_reads_labels_and_scores(tmp_path):
+    import cv2
+
+    from attacks import patch_report
+
+    blank = np.full((20, 40, 3), 200, np.uint8)
+    for name in ("B1234XY_01.jpg", "B1234XY_02.jpg", "other.png"):
+        cv2.imwrite(str(tmp_path / name), blank)
+    (tmp_path / "labels.csv").write_text("file,text\nother.png,AB 1234\n")
+    assert patch_report.photo_labels(tmp_path) == {"other.png": "AB1234"}
+    readings = iter([[SimpleNamespace(text="B7234XY")], [SimpleNamespace(text="B1234XY")], []])
+    rec = SimpleNamespace(read=lambda image: next(readings))
+    result = patch_report.evaluate_photos(rec, tmp_path, char="1", target="any")
+    assert result["photos"] == 3 and [r["success"] for r in result["rows"]] == [True, False, False]
+    assert result["rows"][2]["truth"] == "AB1234"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alpr.cli.train import command  # noqa: E402
+from alpr.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    command(prog_name="train_char_cnn.py")
+    # through the alpr group: its exit codes, one-line errors and Ctrl-C handling
+    main(["train", *sys.argv[1:]], prog_name="alpr")

@@ -1,31 +1,13 @@
 """Image loading: every kind of odd or hostile file gives an 8-bit BGR image or a one-line ImageError."""
 
 import io
-import struct
-import zlib
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from alpr.imageio import MAX_PIXELS, ImageError, decode_image, iter_image_paths, load_image, save_image
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", array)
-    assert ok
-    return buf.tobytes()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` (a decompression-bomb stand-in)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+from imagefiles import png_bytes, png_header_only  # tests/imagefiles.py
 
 
 @pytest.mark.parametrize(

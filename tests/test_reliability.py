@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import struct
-import zlib
 from pathlib import Path
 
 import cv2
@@ -19,25 +18,10 @@ from PIL import Image
 from alpr import imageio
 from alpr.cli import main
 from alpr.imageio import MAX_PIXELS, ImageError, decode_image, iter_image_paths, load_image
+from imagefiles import png_bytes, png_header_only  # tests/imagefiles.py
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", array)
-    assert ok
-    return buf.tobytes()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` (a decompression-bomb stand-in)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def jpeg_with_orientation(array: np.ndarray, orientation: int) -> bytes:

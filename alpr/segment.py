@@ -125,10 +125,26 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, colour, gr
         if len(boxes) < 2:
             return empty
     boxes = drop_band(boxes, work, colour)
-    boxes = comp.add_aligned(_split_wide(boxes, mask), pool, grey)
+    boxes = comp.add_aligned(_split_wide(boxes, mask), np.vstack([pool, _band_pieces(boxes, mask)]), grey)
     boxes, occ = comp.insert_occluders(boxes, greys)
     boxes = _keep_main_run(np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)]))
     return boxes[(boxes[:, 3] >= 0.6 * np.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
+
+
+def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Character-like components of ``mask`` cut to the row's height band: a glyph joined to a
+    dark frame or car body above or below a tight crop comes apart from it there."""
+    top, bottom = float(np.median(row[:, 1])), float(np.median(row[:, 1] + row[:, 3]))
+    height = bottom - top
+    if height < 4:
+        return np.zeros((0, 4))
+    lo, hi = max(0, int(round(top - 0.04 * height))), int(round(bottom + 0.04 * height))
+    clipped = np.zeros_like(mask)
+    clipped[lo:hi] = mask[lo:hi]
+    table = comp.component_table(clipped)
+    if len(table) == 0:
+        return np.zeros((0, 4))
+    return table[comp.char_like(table, 0.75 * height, 1.1 * height), :4].astype(float)
 
 
 def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:

@@ -24,8 +24,10 @@ def _data(country, n, seed, cache, progress):
             return f["x"], f["y"]
     x, y = make_dataset(country, n, seed, policy=policy_for(country), progress=progress)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, x=x, y=y)
+        from alpr.atomic import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a cut-off run leaves no broken cache
+            np.savez(fh, x=x, y=y)
     return x, y
 
 

@@ -135,11 +135,13 @@ def load_recognizer(country: str, model_name: str | None, **kwargs):
         raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
 
 
-def load_char_model(model_name: str):
-    """``alpr.model.load_model`` with problems turned into one-line user errors."""
+def load_char_model(model_name: str, option: str | None = None):
+    """``alpr.model.load_model`` with problems turned into one-line user errors (prefixed with the
+    ``option`` that named the model, if given)."""
     from alpr.model import load_model
 
     try:
         return load_model(model_name)
     except (FileNotFoundError, ValueError, OSError) as err:
-        raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"{option}: {message}" if option else message) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import FractionType, UserError, seed_option
+from alpr.cli.common import FractionType, UserError, check_output_file, load_char_model, seed_option
 
 METHODS = ("pgd", "fgsm-rs", "trades")
 
@@ -84,8 +84,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
-    if out.exists() and not force:
-        raise UserError(f"{out} exists; pass --force to overwrite")
+    check_output_file(out, force=force, option="--out")
     if plot is not None and plot.suffix != ".png":
         raise UserError(f"--plot must end in .png, got {plot}")
     if seed < 0:
@@ -95,7 +94,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
     import keras
     import tensorflow as tf
 
-    from alpr.model import load_model, save_model
+    from alpr.model import save_model
     from alpr.plates import ALPHABETS
     from alpr.training import TEST_SEED_OFFSET, policy_for
     from dataclasses import asdict
@@ -104,10 +103,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
     from defense.training import HardenConfig, harden
 
     base = base or country
-    try:
-        model = load_model(base)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        raise UserError(f"--from: {str(err).splitlines()[0]}") from None
+    model = load_char_model(base, "--from")
     if model.alphabet != ALPHABETS[country]:
         raise UserError(f"--from {base}: its alphabet {model.alphabet!r} is not the {country} alphabet")
     cfg = HardenConfig(method=method, eps=eps, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,

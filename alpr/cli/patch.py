@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import FractionType, UserError, atomic_path, load_recognizer
+from alpr import atomic
+from alpr.cli.common import FractionType, UserError, atomic_path, ensure_dir, load_recognizer, refuse_existing
 
 SHAPES = ("strokes", "rect", "dots")
 #: --reach default per country: the narrow Spanish "1" needs more room around its strokes.
@@ -26,10 +27,8 @@ def run_patch(*, country, char, target, area, shape, seed, out_dir, steps, eval_
 
     out_dir = Path(out_dir)
     reach = DEFAULT_REACH_MM.get(country, 4.0) if reach is None else reach
-    if not force:
-        existing = [name for name in OUTPUTS if (out_dir / name).exists()]
-        if existing:
-            raise UserError(f"{out_dir / existing[0]} exists; pass --force to overwrite")
+    refuse_existing([out_dir / name for name in OUTPUTS], force=force, option="--out")
+    ensure_dir(out_dir, "--out")
     if photos is not None and not Path(photos).is_dir():
         raise UserError(f"--photos: {photos} is not a folder")
     start = time.perf_counter()
@@ -41,7 +40,6 @@ def run_patch(*, country, char, target, area, shape, seed, out_dir, steps, eval_
     except ValueError as err:
         raise UserError(str(err)) from None
     sticker = optimise_patch(model, config, progress=progress)
-    out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "sticker.npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, grey=sticker.grey, mask=sticker.mask, origin=np.array(sticker.origin),
@@ -66,8 +64,7 @@ def run_patch(*, country, char, target, area, shape, seed, out_dir, steps, eval_
     report["export"] = {k: v for k, v in exported.items()}
     report["timing"] = {"optimise_seconds": round(sticker.seconds, 1), "eval_seconds": report.pop("eval_seconds", 0.0),
                         "total_seconds": round(time.perf_counter() - start, 1)}
-    with atomic_path(out_dir / "report.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1, default=str))
+    atomic.write_text(out_dir / "report.json", json.dumps(report, indent=1, default=str))
     return report
 
 

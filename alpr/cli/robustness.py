@@ -7,18 +7,9 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import UserError, parse_fraction, seed_option
+from alpr.cli.common import UserError, ensure_dir, load_char_model, parse_fraction, refuse_existing, seed_option
 
 DEFAULT_EPS = "2/255,4/255,8/255,16/255,32/255,64/255"
-
-
-def _load(name, option):
-    from alpr.model import load_model
-
-    try:
-        return load_model(name)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        raise UserError(f"{option}: {str(err).splitlines()[0]}") from None
 
 
 def _samples(model, data_dir, synthetic, max_samples, targeted_n, clean_renders, seed):
@@ -103,16 +94,16 @@ def command(model_name, compare_name, data_dir, synthetic, clean_renders, eps_li
         if not isinstance(patch, dict) or "simulated_success" not in patch:
             raise UserError(f"--patch-report: {patch_report} has no 'simulated_success'")
     report = out_dir / "report.md"
-    if report.exists() and not force:
-        raise UserError(f"{report} exists; pass --force to overwrite")
-    model = _load(model_name, "--model")
+    refuse_existing([report, out_dir / "results.json", out_dir / "accuracy_vs_eps.png"], force=force, option="--out")
+    ensure_dir(out_dir, "--out")
+    model = load_char_model(model_name, "--model")
     others = {}
     if compare_name:
-        others[compare_name] = _load(compare_name, "--compare")
+        others[compare_name] = load_char_model(compare_name, "--compare")
         if others[compare_name].alphabet != model.alphabet or others[compare_name].input_shape != model.input_shape:
             raise UserError("--compare: the two models must share alphabet and input shape")
     source = transfer_from or compare_name
-    source_model = (others.get(source) or _load(source, "--transfer-from")) if source else None
+    source_model = (others.get(source) or load_char_model(source, "--transfer-from")) if source else None
 
     from alpr import atomic
     from defense.evaluate import evaluate_model

@@ -119,6 +119,7 @@ class _Search:
         self.log_probs[sorted(i for i in unknown if 0 <= i < self.n)] = 0.0  # fits every slot equally
         self.column = {c: i for i, c in enumerate(alphabet)}
         self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self.table_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray] | None] = {}
 
     def _merge_alike(self, cols: list[int]) -> None:
         """Give the look-alike columns one shared mass, keeping a capped tie-break from the CNN."""
@@ -151,10 +152,12 @@ class _Search:
             per_box, box_cols = runs
             width = len(template.slots)
             return np.repeat(per_box[:, None], width, axis=1), np.repeat(box_cols[:, None], width, axis=1)
-        columns = [self.best_in_slot(allowed) for allowed in template.slots]
-        if any(c is None for c in columns):
-            return None
-        return np.stack([c[0] for c in columns], axis=1), np.stack([c[1] for c in columns], axis=1)
+        if template.slots not in self.table_cache:  # fixed-grammar tables do not depend on ``kept``
+            columns = [self.best_in_slot(allowed) for allowed in template.slots]
+            self.table_cache[template.slots] = None if any(c is None for c in columns) else (
+                np.stack([c[0] for c in columns], axis=1), np.stack([c[1] for c in columns], axis=1)
+            )
+        return self.table_cache[template.slots]
 
     def kind_runs(self, kept: tuple[int, ...]):
         """Viterbi over letter/digit runs of the ``kept`` boxes: ``(N,)`` log-prob of each box's
@@ -198,6 +201,8 @@ class _Search:
                 scores, cols = table
                 for observed in combinations(range(m + missing), m):
                     total = float(scores[rows, observed].sum()) - fixed_cost
+                    if best is not None and total <= best.log_score:
+                        continue  # gap penalties only lower it: it cannot win (exact pruning)
                     total -= GAP_MISMATCH_COST * _gap_mismatches(template, observed, kept_gaps)
                     if best is None or total > best.log_score:
                         best = self._decoded(template, kept, observed, cols, total, missing)

@@ -19,6 +19,7 @@ outline follows the plate's perspective) and the score is raised; plates only th
 returned as axis-aligned rectangles. Without the model file, detection is classical only.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +31,9 @@ from alpr._components import as_uint8, normalised_grey
 from alpr._plate_boxes import bright_boxes
 from alpr._plate_rows import candidate_rows, char_blobs, row_quad, score_row
 from alpr.segment import segment
+
+#: One worker for the learned detector, so it overlaps the classical cue on a 2-core machine.
+_NET_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alpr-plate-net")
 
 #: Plate aspect ratio (width / height) of EU plates: 520 mm × 110 mm.
 PLATE_ASPECT = 520 / 110
@@ -91,7 +95,8 @@ def detect(
         return []
     found: list[Detection] = []
     net = plate_net.load(NET_PATH)
-    net_boxes = net.detect(image_bgr, threshold=NET_THRESHOLD) if net is not None else []
+    # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
+    net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=NET_THRESHOLD) if net is not None else None
     for level in _LEVELS:
         small = grey if level == 1.0 else cv2.resize(grey, None, fx=level, fy=level, interpolation=cv2.INTER_AREA)
         if min(small.shape) < 24:
@@ -101,8 +106,8 @@ def detect(
         for quad, score in _fuse(rows, bright_boxes(small, blobs)):
             found.append(Detection((quad / (level * scale)).astype(np.float32), score))
     backed = [False] * len(found)
-    if net is not None:
-        found, backed = _merge_net(found, net_boxes, max_width=NET_ONLY_MAX_WIDTH * w0)
+    if net_job is not None:
+        found, backed = _merge_net(found, net_job.result(), max_width=NET_ONLY_MAX_WIDTH * w0)
     cands = [(d, b) for d, b in zip(found, backed) if d.score >= min_score]
     kept = _suppress(cands, 2 * max_plates if verify else max_plates)
     if verify:

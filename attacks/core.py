@@ -317,29 +317,39 @@ def _compiled(net, sample_shape, norm) -> dict:
 
     step = tf.function(advance, input_signature=[x_spec, x_spec, y_spec, flag, scalar, scalar])
 
-    @tf.function(input_signature=[x_spec, x_spec, y_spec, flag, scalar, scalar, tf.TensorSpec([], tf.int32)])
-    def ascend(x_start, x, y, targeted, eps, step_size, steps):
+    @tf.function(input_signature=[x_spec, x_spec, y_spec, flag, scalar, scalar, tf.TensorSpec([], tf.int32), flag])
+    def ascend(x_start, x, y, targeted, eps, step_size, steps, stop_on_success):
         # The whole PGD run of one batch in one graph; every iterate is scored, the best kept.
-        def keep(best, x_cand, obj, z):
-            best_x, best_obj, best_success = best
-            success = is_success(z, y, targeted)
+        # With ``stop_on_success`` a sample leaves the batch at its first successful iterate, so
+        # later steps only cost what the still-unbroken samples need.
+        def keep(best, rows, x_cand, obj, z):
+            best_x, best_obj, best_success = (tf.gather(t, rows) for t in best)
+            success = is_success(z, tf.gather(y, rows), targeted)
             better = improves(success, obj, best_success, best_obj)
             mask = tf.reshape(better, [-1] + [1] * (len(sample_shape)))
-            return (
-                tf.where(mask, x_cand, best_x),
-                tf.where(better, obj, best_obj),
-                tf.logical_or(best_success, success),
-            )
+            updates = (tf.where(mask, x_cand, best_x), tf.where(better, obj, best_obj), tf.logical_or(best_success, success))
+            return tuple(tf.tensor_scatter_nd_update(t, rows[:, None], u) for t, u in zip(best, updates))
+
+        def live_rows(best_success):
+            return tf.where(tf.logical_not(tf.logical_and(stop_on_success, best_success)))[:, 0]
 
         n = tf.shape(x)[0]
         best = (x_start, tf.fill([n], tf.constant(-np.inf, tf.float32)), tf.zeros([n], tf.bool))
         x_adv = x_start
         for _ in tf.range(steps):
-            x_next, obj, z = advance(x_adv, x, y, targeted, eps, step_size)
-            best = keep(best, x_adv, obj, z)
-            x_adv = x_next
-        z = logits_of(x_adv)
-        return keep(best, x_adv, objective(z, y, targeted), z)
+            rows = live_rows(best[2])
+            if tf.size(rows) == 0:
+                break
+            x_live = tf.gather(x_adv, rows)
+            x_next, obj, z = advance(x_live, tf.gather(x, rows), tf.gather(y, rows), targeted, eps, step_size)
+            best = keep(best, rows, x_live, obj, z)
+            x_adv = tf.tensor_scatter_nd_update(x_adv, rows[:, None], x_next)
+        rows = live_rows(best[2])
+        if tf.size(rows) > 0:  # the model must not see an empty batch (oneDNN rejects it)
+            x_live = tf.gather(x_adv, rows)
+            z = logits_of(x_live)
+            best = keep(best, rows, x_live, objective(z, tf.gather(y, rows), targeted), z)
+        return best
 
     per_model[key] = {"logits": logits, "grad": grad, "step": step, "ascend": ascend}
     return per_model[key]
@@ -402,11 +412,14 @@ def ascent_step_fn(net, sample_shape, norm):
 
 
 def ascent_run_fn(net, sample_shape, norm):
-    """The compiled PGD run ``(x_start, x, y, targeted, eps, step_size, steps) -> (x, objective, success)``.
+    """The compiled PGD run ``(x_start, x, y, targeted, eps, step_size, steps, stop_on_success)
+    -> (x, objective, success)``.
 
     Takes ``steps`` :func:`ascent_step_fn` steps from ``x_start`` inside one graph, scoring every
     iterate (the start and the last one included) and keeping, per sample, the best by
-    :func:`improves`. Returns the best iterate, its objective and whether it succeeds.
+    :func:`improves`. Returns the best iterate, its objective and whether it succeeds. With
+    ``stop_on_success`` (a bool tensor) a sample stops at its first successful iterate and is no
+    longer computed: same successes, less work, but a weaker (lower-objective) adversarial.
     """
     return _compiled(net, tuple(sample_shape), check_norm(norm))["ascend"]
 

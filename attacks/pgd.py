@@ -21,6 +21,7 @@ def pgd(
     restarts=1,
     seed=None,
     batch_size=core.DEFAULT_BATCH_SIZE,
+    stop_on_success=False,
 ) -> np.ndarray:
     r"""Projected Gradient Descent (PGD).
 
@@ -52,6 +53,11 @@ def pgd(
         restarts (int): independent runs (≥ 1); the per-sample best is returned.
         seed (int or None): seed of the random starts; a fixed seed makes the attack deterministic.
         batch_size (int): samples per compiled call.
+        stop_on_success (bool): a sample stops at its first successful iterate and is no longer
+            computed. The same samples succeed (every sample's path is the same), in less time when
+            many break early, but a stopped sample keeps that first, low-margin iterate instead of
+            the highest-objective one: use it to *measure* robust accuracy, not to craft
+            adversarials that must survive quantisation or transfer.
 
     Shape:
         - x: ``(N, H, W, C)``, values in [0, 1].
@@ -70,6 +76,7 @@ def pgd(
     random_start = core.check_flag(random_start, "random_start")
     restarts = core.check_count(restarts, "restarts")
     batch_size = core.check_count(batch_size, "batch_size")
+    stop_on_success = core.check_flag(stop_on_success, "stop_on_success")
     if restarts > 1 and not random_start:
         raise ValueError("restarts > 1 needs random_start=True (every restart would be identical)")
     net, x, y = core.prepare(model, x, y)
@@ -83,10 +90,15 @@ def pgd(
         # One draw per restart over the whole input: restart r gets the same start whatever the
         # number of restarts or the batch size.
         start = core.random_start(x, eps, norm, rng) if random_start else x
-        for s in core.batches(len(x), batch_size):
-            x_r, obj_r, success_r = (t.numpy() for t in run(start[s], x[s], y[s], targeted, eps, step_size, steps))
-            better = core.improves(success_r, obj_r, best_success[s], best_obj[s])
-            best_x[s][better] = x_r[better]
-            best_obj[s][better] = obj_r[better]
-            best_success[s] |= success_r
+        # With stop_on_success, samples broken by an earlier restart are not attacked again.
+        todo = np.flatnonzero(~best_success) if stop_on_success else np.arange(len(x))
+        for s in core.batches(len(todo), batch_size):
+            rows = todo[s]
+            x_r, obj_r, success_r = (
+                t.numpy() for t in run(start[rows], x[rows], y[rows], targeted, eps, step_size, steps, stop_on_success)
+            )
+            better = core.improves(success_r, obj_r, best_success[rows], best_obj[rows])
+            best_x[rows[better]] = x_r[better]
+            best_obj[rows[better]] = obj_r[better]
+            best_success[rows] |= success_r
     return best_x

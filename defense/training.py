@@ -129,7 +129,7 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
         if cfg.method == "fgsm-rs":
             x_adv = step_fn(x_start, x, y, no, eps, cfg.fgsm_alpha * eps)[0]
         elif cfg.method == "pgd":
-            x_adv = run_fn(x_start, x, y, no, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps))[0]
+            x_adv = run_fn(x_start, x, y, no, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps), no)[0]
         else:
             x_adv = _trades_attack(net, x, x_start, eps, cfg.trades_steps)
         x_adv = tf.stop_gradient(x_adv)

@@ -173,6 +173,7 @@ def test_loss_gradient_sign_flips_for_targeted(model, data):
         ({"restarts": 0}, "restarts must be an integer >= 1"),
         ({"restarts": 2, "random_start": False}, "restarts > 1 needs random_start=True"),
         ({"targeted": "yes"}, "targeted must be True or False"),
+        ({"stop_on_success": 1}, "stop_on_success must be True or False"),
         ({"x": "too bright"}, r"x must lie in \[0, 1\]"),
         ({"x": "wrong shape"}, r"x must have shape \(N, 20, 20, 1\)"),
         ({"x": "uint8"}, "x must be float in"),
@@ -235,6 +236,22 @@ def test_batch_sizes_share_one_trace(model, data):
         attacks.pgd(model, x[:40], y[:40], eps=0.05, steps=2, step_size=0.01, seed=0, batch_size=batch_size)
     run = core.ascent_run_fn(model, x.shape[1:], "inf")
     assert run.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_stop_on_success_breaks_the_same_samples(model, data, targeted):
+    x, y = data
+    y_attack = (y + 3) % 10 if targeted else y
+    run = partial(attacks.pgd, model, x, y_attack, eps=0.06, steps=8, step_size=0.015, targeted=targeted,
+                  restarts=2, seed=5, batch_size=64)
+    full, early = run(), run(stop_on_success=True)
+    hit = (lambda x_adv: correct(model, x_adv, y_attack)) if targeted else (lambda x_adv: ~correct(model, x_adv, y))
+    assert 0 < hit(full).sum() < len(x)  # a budget that breaks some samples, not all
+    np.testing.assert_array_equal(hit(early), hit(full))
+    assert dist(early, x, "inf").max() <= 0.06 + TOL and early.min() >= 0.0 and early.max() <= 1.0
+    # unbroken samples followed the same path; broken ones stopped at their first success
+    unbroken = ~hit(full)
+    np.testing.assert_allclose(early[unbroken], full[unbroken], atol=1e-6)
 
 
 @pytest.mark.parametrize("norm,eps,step", BALLS)

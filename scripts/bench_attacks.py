@@ -18,6 +18,9 @@ Example::
     # a bundled model on 1000 real character crops, or on rendered crops (no --data)
     python scripts/bench_attacks.py --model es --data ../shared/datasets/uc3m-lp/chars --n 1000
     python scripts/bench_attacks.py --model de --n 1000
+
+    # is ours as strong as ART's? no random start, then 14 random-start seeds each
+    python scripts/bench_attacks.py --model es --data ../shared/datasets/uc3m-lp/chars --strength-seeds 14
 """
 
 from __future__ import annotations
@@ -104,10 +107,14 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per attack; the best is reported")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--strength-seeds", type=int, default=0, metavar="K",
+                        help="instead of timing, compare robust accuracy over K random-start seeds and with no random start")
     parser.add_argument("--make-toy", metavar="PATH", help="train the toy digit CNN, save it to PATH and exit")
     args = parser.parse_args(argv)
     if args.n < 1 or args.batch_size < 1 or args.steps < 1 or args.repeat < 1:
         parser.error("--n, --batch-size, --steps and --repeat must be >= 1")
+    if args.strength_seeds < 0:
+        parser.error("--strength-seeds must be >= 0")
 
     import keras
     import tensorflow as tf
@@ -153,6 +160,9 @@ def main(argv=None) -> int:
     def art():
         return art_pgd.generate(x, y=y_onehot).astype(np.float32)
 
+    if args.strength_seeds:
+        return compare_strength(model, x, y, y_onehot, classifier, args)
+
     warm = slice(0, min(args.batch_size, len(x)))
     t0 = time.perf_counter()
     attacks.pgd(model, x[warm], y[warm], eps=args.eps, steps=args.steps, step_size=args.step_size, seed=args.seed)
@@ -184,6 +194,37 @@ def main(argv=None) -> int:
     print(f"speed-up {t_art / t_ours:.1f}x; {t_art / t_early:.1f}x with stop_on_success (same broken samples, "
           f"each stops at its first success)")
     print(f"first call incl. tracing: ours {first_ours:.2f} s, ART {first_art:.2f} s on {warm.stop} inputs")
+    return 0
+
+
+def compare_strength(model, x, y, y_onehot, classifier, args) -> int:
+    """Robust accuracy of ours and ART's PGD from no random start (deterministic: should agree)
+    and over ``--strength-seeds`` random-start seeds (ART's start drawn from NumPy's global RNG)."""
+    import attacks
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    def art_pgd(random_inits):
+        return ProjectedGradientDescent(classifier, norm=np.inf, eps=args.eps, eps_step=args.step_size,
+                                        max_iter=args.steps, num_random_init=random_inits,
+                                        batch_size=args.batch_size, verbose=False)
+
+    def robust(x_adv):
+        return attacks.predict(model, np.clip(x_adv, 0, 1).astype(np.float32)) == y
+
+    common = dict(eps=args.eps, steps=args.steps, step_size=args.step_size, batch_size=args.batch_size)
+    ours0 = robust(attacks.pgd(model, x, y, random_start=False, **common))
+    art0 = robust(art_pgd(0).generate(x, y=y_onehot))
+    print(f"no random start: ours {ours0.mean():.3f}, ART {art0.mean():.3f}; broken by ours only "
+          f"{int((~ours0 & art0).sum())}, by ART only {int((ours0 & ~art0).sum())}")
+    rows = []
+    for seed in range(args.strength_seeds):
+        ours = robust(attacks.pgd(model, x, y, seed=seed, stop_on_success=True, **common)).mean()
+        np.random.seed(seed)
+        rows.append((ours, robust(art_pgd(1).generate(x, y=y_onehot)).mean()))
+        print(f"seed {seed}: ours {rows[-1][0]:.3f}  ART {rows[-1][1]:.3f}", flush=True)
+    ours, art = np.array(rows).T
+    print(f"mean over {len(rows)} seeds: ours {ours.mean():.4f} (range {ours.min():.3f}-{ours.max():.3f}), "
+          f"ART {art.mean():.4f} (range {art.min():.3f}-{art.max():.3f})")
     return 0
 
 

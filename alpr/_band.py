@@ -3,7 +3,7 @@ dropping it and other non-characters (coloured blobs, flat grey boxes) from a ch
 
 import numpy as np
 
-from alpr._components import chroma
+from alpr._components import chroma, median, percentiles
 
 
 def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[int, int, int, int] | None:
@@ -15,7 +15,7 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
     """
     if len(boxes) == 0:
         return None
-    hm = float(np.median(boxes[:, 3]))
+    hm = median(boxes[:, 3])
     x_end = int(boxes[0, 0])
     y0 = max(0, int(boxes[:, 1].min() - 0.35 * hm))
     y1 = min(plate_bgr.shape[0], int((boxes[:, 1] + boxes[:, 3]).max() + 0.35 * hm))
@@ -23,7 +23,7 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
         return None
     sat, val = colour if colour is not None else chroma(plate_bgr)  # chroma, max channel
     x0, _, w0, _ = (int(v) for v in boxes[len(boxes) // 2])
-    bg_sat = float(np.median(sat[y0:y1, x0 : x0 + w0]))
+    bg_sat = median(sat[y0:y1, x0 : x0 + w0])
     region = (sat[y0:y1, :x_end] > max(50, bg_sat + 35)) & (val[y0:y1, :x_end] > 30)
     cols = region.mean(axis=0) > 0.45
     if cols.sum() < max(2, 0.12 * hm):
@@ -41,7 +41,7 @@ def drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     saturation stays low for dark ink of any tint."""
     patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
     means = np.array([p.mean() if p.size else 0.0 for p in patches])
-    level = max(float(np.median(means)) + 35, 50)
+    level = max(median(means) + 35, 50)
     share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
     return boxes[~((means > level) | (share > 0.3))]
 
@@ -55,11 +55,11 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
         # inner part only: a grey box cut out together with a bit of a neighbour still looks flat
         x0, y0, x1, y1 = (int(round(v)) for v in (x + 0.2 * w, y + 0.15 * h, x + 0.8 * w, y + 0.85 * h))
         patch = grey[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
-        lo, med, hi = np.percentile(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
+        lo, med, hi = percentiles(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
         stats.append((hi - lo, lo, med, hi))
     spread, lo, med, hi = np.array(stats, dtype=float).T
-    ink, paper = np.median(lo), np.median(hi)
-    flat = spread < 0.4 * np.median(spread)
+    ink, paper = median(lo), median(hi)
+    flat = spread < 0.4 * median(spread)
     contrast = max(paper - ink, 1)
     grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
     return boxes[~grey_box]
@@ -73,7 +73,7 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> np.ndarray:
         return boxes
     rest = boxes[1:]
     x, _, w, h = boxes[0]
-    if x < 0.15 * plate_bgr.shape[1] and h > 1.2 * float(np.median(rest[:, 3])):
+    if x < 0.15 * plate_bgr.shape[1] and h > 1.2 * median(rest[:, 3]):
         return rest
     band = find_band(plate_bgr, rest, colour)
     if band is not None and min(x + w, band[0] + band[2]) - max(x, band[0]) > 0.5 * w:

@@ -4,6 +4,8 @@ Shared by ``alpr.segment`` (finding the characters of a plate crop) and ``alpr.d
 how plate-like a candidate region is).
 """
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -15,10 +17,57 @@ def normalised_grey(image: np.ndarray, clip: float = 2.0) -> np.ndarray:
         grey = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
     else:
         grey = image
-    lo, hi = np.percentile(grey[:: max(1, grey.shape[0] // 120), :: max(1, grey.shape[1] // 160)], (clip, 100 - clip))
+    lo, hi = percentiles(grey[:: max(1, grey.shape[0] // 120), :: max(1, grey.shape[1] // 160)], (clip, 100 - clip))
     if hi - lo < 8:
         return np.zeros_like(grey)
     return cv2.convertScaleAbs(grey, alpha=255.0 / (hi - lo), beta=-lo * 255.0 / (hi - lo))
+
+
+def _order_stats(values: np.ndarray, ks: list[int]) -> np.ndarray:
+    """``np.sort(values, axis=None)[ks]`` without sorting everything."""
+    if values.dtype == np.uint8 and values.size > 4096:  # a histogram beats partitioning here
+        ends = np.cumsum(np.bincount(values.ravel(), minlength=256))
+        return np.searchsorted(ends, ks, side="right").astype(np.uint8)
+    return np.partition(values, ks, axis=None)[ks]
+
+
+def median(values) -> float:
+    """``float(np.median(values))`` for an array of integers or float64 without NaNs, without
+    numpy's overhead (tens of microseconds) on the small arrays it is called on here."""
+    values = np.asarray(values)
+    n = values.size
+    if n == 0:
+        return float("nan")
+    if n % 2:
+        return float(_order_stats(values, [n // 2])[0])
+    a, b = _order_stats(values, [n // 2 - 1, n // 2])
+    return (float(a) + float(b)) / 2
+
+
+def percentiles(values, qs) -> list[float]:
+    """``np.percentile(values, qs)`` (linear interpolation, the same float64 arithmetic) for a
+    non-empty array of integers or floats without NaNs, without numpy's overhead."""
+    return [float(p) for p in _interpolate(values, qs, float)]
+
+
+def _interpolate(values: np.ndarray, qs, dtype) -> list:
+    """Percentiles ``qs`` of ``values`` interpolated as ``np.percentile`` does, in ``dtype``
+    with a Python-float weight (so ``np.float32`` gives its results for a float32 array)."""
+    n = values.size
+    positions = [(n - 1) * (q / 100) for q in qs]
+    ks = sorted({min(int(p) + d, n - 1) for p in positions for d in (0, 1)})
+    stats = dict(zip(ks, _order_stats(values, ks)))
+    out = []
+    for pos in positions:
+        i = int(pos)
+        if i >= n - 1:
+            out.append(dtype(stats[n - 1]))
+            continue
+        a, b, t = stats[i], stats[i + 1], pos - i
+        diff = dtype(b - a)  # taken in the values' type, as numpy does
+        a, b = dtype(a), dtype(b)
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return out
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:
@@ -77,6 +126,27 @@ def char_like(comps: np.ndarray, min_h: float, max_h: float) -> np.ndarray:
     return ok
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, 1)``, cached (read-only) as the same few sizes recur."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
+def _masked_mean(member: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row of ``member``, the mean of the selected ``values``: ``np.nanmean`` over
+    ``np.where(member, values, nan)`` computed the same way, without its overhead."""
+    return np.where(member, values, 0.0).sum(axis=1) / member.sum(axis=1)
+
+
+def _masked_std(member: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row of ``member``, the standard deviation of the selected ``values`` (as
+    ``np.nanstd``, computed the same way)."""
+    dev = np.where(member, values - _masked_mean(member, values)[:, None], 0.0)
+    return np.sqrt((dev * dev).sum(axis=1) / member.sum(axis=1))
+
+
 def best_row(boxes: np.ndarray, *, max_slope: float = 0.3) -> tuple[np.ndarray, tuple[int, float]]:
     """The largest set of boxes that form one text row, and its ranking key.
 
@@ -89,7 +159,7 @@ def best_row(boxes: np.ndarray, *, max_slope: float = 0.3) -> tuple[np.ndarray, 
         return np.zeros(0, int), (0, 0.0)
     x, w, h = boxes[:, 0], boxes[:, 2], boxes[:, 3]
     cx, cy = x + w / 2, boxes[:, 1] + h / 2
-    i, j = np.triu_indices(n, 1)
+    i, j = _pairs(n)
     dx = cx[j] - cx[i]
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (cy[j] - cy[i]) / dx
@@ -103,14 +173,13 @@ def best_row(boxes: np.ndarray, *, max_slope: float = 0.3) -> tuple[np.ndarray, 
     line = cy[i, None] + slope[:, None] * (cx[None, :] - cx[i, None])
     member = (np.abs(cy[None, :] - line) < 0.22 * ref_h[:, None]) & (np.abs(h[None, :] - ref_h[:, None]) < 0.27 * ref_h[:, None])
     count = member.sum(axis=1)
-    hm = np.where(member, h[None, :], np.nan)
-    quality = np.nanmean(hm, axis=1) - np.nanstd(hm, axis=1)
+    quality = _masked_mean(member, h) - _masked_std(member, h)
     top = np.lexsort((quality, count))[-1]
     best = np.flatnonzero(member[top])
     return best[np.argsort(x[best])], (int(count[top]), float(quality[top]))
 
 
-def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
+def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.ndarray:
     """Flat, untextured rectangles about one or two characters in size, as float boxes
     (x, y, w, h): the uniform grey boxes some datasets paint over characters to anonymise them
     (their grey may be darkened or tinted with the rest of the photo).
@@ -118,33 +187,39 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
     A pixel is flat when its 5×5 neighbourhood hardly varies; a flat region is kept if it is a
     nearly full rectangle whose level differs from what lies just outside each of its four
     sides (a flat plate background continues past some side and has holes for characters).
+    ``colour`` is ``chroma(image_bgr)`` if already computed.
     """
-    grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey8 = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    grey = grey8.astype(np.float32)
     mean = cv2.blur(grey, (5, 5))
     std = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0))
-    sat, _ = chroma(image_bgr)
-    spread = float(np.percentile(grey, 95) - np.percentile(grey, 5))
-    thr = max(8.0, 0.07 * spread)
+    sat, _ = colour if colour is not None else chroma(image_bgr)
+    min_area = 0.8 * (0.55 * char_h) * (0.25 * char_h)  # the smallest box kept below
+    flat = (std < 4) & (sat < max(28.0, median(sat) + 20)) & (mean > 12)
+    if flat.sum() < min_area:
+        return np.zeros((0, 4))
+    p5, p95 = _interpolate(grey8, (5, 95), np.float32)  # as np.percentile(grey, ...) each
+    thr = max(8.0, 0.07 * float(p95 - p5))
     # darker than the paper around (a local maximum reaching past a double-width box)
     size = (max(3, int(1.8 * char_h)), max(3, int(1.2 * char_h)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
     paper, ink = cv2.dilate(mean, kernel), cv2.erode(mean, kernel)  # ink: thick strokes are flat too
-    flat = (std < 4) & (sat < max(28.0, float(np.median(sat)) + 20)) & (mean > 12) & (mean < paper - 1.5 * thr)
-    flat &= mean > ink + 0.5 * thr
-    min_area = 0.8 * (0.55 * char_h) * (0.25 * char_h)  # the smallest box kept below
-    if flat.sum() < min_area:
+    flat &= (mean < paper - 1.5 * thr) & (mean > ink + 0.5 * thr)
+    if flat.sum() < max(min_area, 1):
         return np.zeros((0, 4))
     # flat regions of one level: bins 1.5 thr wide at two offsets keep a box whole in one of
     # them and apart from a paper or shade of another level that it touches through soft edges
     # (and the whole flat mask too: a box shaded top to bottom spans two bins)
-    opened = cv2.morphologyEx(flat.astype(np.uint8) * 255, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    tables, step = [component_table(opened)], 1.5 * thr
+    tables, step = [_opened_components(flat.astype(np.uint8) * 255)], 1.5 * thr
     for start in (0.0, 0.5 * step):
         bins = np.floor((mean - start) / step).astype(int)
-        levels, counts = np.unique(bins[flat], return_counts=True)
-        for b in levels[counts >= min_area]:
+        values = bins[flat]
+        counts = np.bincount(values - values.min())  # as np.unique(values, return_counts=True)
+        for b in np.flatnonzero(counts >= max(min_area, 1)) + values.min():
             part = (flat & (bins == b)).astype(np.uint8) * 255
-            tables.append(component_table(cv2.morphologyEx(part, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))))
+            _, _, w, h = cv2.boundingRect(part)
+            if h >= 0.55 * char_h and w >= 0.25 * char_h:  # else no box below fits in it
+                tables.append(_opened_components(part))
     out = []
     hi, wi = grey.shape
     for x, y, w, h, area in np.vstack(tables or [np.zeros((0, 5))]):
@@ -165,6 +240,22 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float) -> np.ndarray:
     return np.array(out, dtype=float).reshape(-1, 4)
 
 
+def _opened_components(mask: np.ndarray) -> np.ndarray:
+    """``component_table`` of the 3×3 opening of ``mask``.
+
+    Labelled on the bounding box of the opened ink only, whose corner is kept at even
+    coordinates: OpenCV labels components in 2×2 blocks, so they come out in the same order.
+    """
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    x, y, w, h = cv2.boundingRect(opened)
+    if w == 0:
+        return np.zeros((0, 5))
+    x0, y0 = x // 2 * 2, y // 2 * 2
+    table = component_table(opened[y0 : y + h, x0 : x + w])
+    table[:, :2] += (x0, y0)
+    return table
+
+
 def insert_occluders(row: np.ndarray, grey_boxes: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """The row with the grey boxes lying on it inserted as characters (a box about two
     characters wide becomes two), and the indices of those occluders in the returned row.
@@ -176,10 +267,10 @@ def insert_occluders(row: np.ndarray, grey_boxes: np.ndarray) -> tuple[np.ndarra
     """
     if len(row) < 2 or len(grey_boxes) == 0:
         return row, []
-    hm = float(np.median(row[:, 3]))
+    hm = median(row[:, 3])
     steps = np.diff(row[:, 0] + row[:, 2] / 2)
-    pitch = float(np.clip(np.percentile(steps, 25), 0.45 * hm, 1.0 * hm))  # gaps only widen steps
-    top, bottom = np.median(row[:, 1]), np.median(row[:, 1] + row[:, 3])
+    pitch = float(np.clip(percentiles(steps, (25,))[0], 0.45 * hm, 1.0 * hm))  # gaps only widen steps
+    top, bottom = median(row[:, 1]), median(row[:, 1] + row[:, 3])
     left, right = row[0, 0] - 2.6 * pitch, row[-1, 0] + row[-1, 2] + 2.6 * pitch
     added = []
     for x, y, w, h in grey_boxes:
@@ -220,7 +311,10 @@ def _spread(grey: np.ndarray, box) -> float:
     x, y, w, h = box[:4]
     patch = grey[int(y + 0.15 * h) : max(int(y + 0.85 * h), int(y + 0.15 * h) + 1),
                  int(x + 0.2 * w) : max(int(x + 0.8 * w), int(x + 0.2 * w) + 1)]
-    return float(np.subtract(*np.percentile(patch, (90, 10)))) if patch.size else 0.0
+    if not patch.size:
+        return 0.0
+    hi, lo = percentiles(patch, (90, 10))
+    return hi - lo
 
 
 def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarray:
@@ -230,16 +324,19 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     contrast, a shadow or a touching frame."""
     if len(row) < 3 or len(pool) == 0:
         return row
-    contrast = float(np.median([_spread(grey, b) for b in row]))
-    hm = float(np.median(row[:, 3]))
+    contrast = median([_spread(grey, b) for b in row])
+    hm = median(row[:, 3])
     cx, cy = row[:, 0] + row[:, 2] / 2, row[:, 1] + row[:, 3] / 2
     slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
     x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
-    for x, y, w, h in pool[:, :4]:
-        c = y + h / 2 - (slope * (x + w / 2) + icept)
-        if not (0.8 * hm <= h <= 1.2 * hm and w <= 0.9 * hm and abs(c) < 0.15 * hm and x0 <= x and x + w <= x1):
-            continue
+    x, y, w, h = pool[:, :4].T
+    c = y + h / 2 - (slope * (x + w / 2) + icept)
+    fits = (0.8 * hm <= h) & (h <= 1.2 * hm) & (w <= 0.9 * hm) & (np.abs(c) < 0.15 * hm) & (x0 <= x) & (x + w <= x1)
+    # what overlaps the row now still does once boxes are added: test those once, up front
+    overlap = np.minimum(row[:, 0] + row[:, 2], (x + w)[:, None]) - np.maximum(row[:, 0], x[:, None])
+    fits &= ~np.any(overlap > -0.05 * hm, axis=1)
+    for x, y, w, h in pool[fits, :4]:
         if np.any(np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x) > -0.05 * hm):
             continue
         if _spread(grey, (x, y, w, h)) < 0.5 * contrast:

@@ -75,8 +75,9 @@ def segment(plate_bgr: np.ndarray) -> Segmentation:
         return Segmentation()
     rows, mask, others, pool = _find_rows(grey)
     colour = comp.chroma(work)
-    greys = comp.flat_grey_boxes(work, float(np.median(rows[0][:, 3]))) if len(rows[0]) else np.zeros((0, 4))
-    rows = [r for r in (_clean_row(r, mask, work, colour, greys, pool) for r in rows) if (r[:, 4] == 0).sum() >= 2]
+    greys = comp.flat_grey_boxes(work, comp.median(rows[0][:, 3]), colour) if len(rows[0]) else np.zeros((0, 4))
+    rows = [_clean_row(r, mask, work, grey, colour, greys, pool) for r in rows]
+    rows = [r for r in rows if (r[:, 4] == 0).sum() >= 2]
     if not rows:
         return Segmentation()
     parts, gaps, wide, occluded = [], [], [], []
@@ -104,22 +105,22 @@ def _as_cells(row: np.ndarray, occluded: list[int]) -> np.ndarray:
     if not occluded or len(occluded) == len(row):
         return row
     cells = row.copy()
-    wm = float(np.median(np.delete(row[:, 2], occluded)))
+    wm = comp.median(np.delete(row[:, 2], occluded))
     narrow = np.minimum(cells[occluded, 2], wm)
     cells[occluded, 0] += (cells[occluded, 2] - narrow) / 2
     cells[occluded, 2] = narrow
     return cells
 
 
-def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, colour, greys: np.ndarray,
-               pool: np.ndarray) -> np.ndarray:
+def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.ndarray, colour,
+               greys: np.ndarray, pool: np.ndarray) -> np.ndarray:
     """A character row after dropping what is no character, splitting touching glyphs and
     inserting the grey anonymisation boxes ``greys`` lying on it, as rows (x, y, w, h, occluder);
-    empty if the row is implausible (no clean margin, ink everywhere between the boxes)."""
+    empty if the row is implausible (no clean margin, ink everywhere between the boxes).
+    ``grey`` is ``work``'s normalised grey."""
     empty = np.zeros((0, 5))
     if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask):
         return empty
-    grey = comp.normalised_grey(work)
     for drop, arg in ((_drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
         if len(boxes) < 2:
@@ -128,13 +129,13 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, colour, gr
     boxes = comp.add_aligned(_split_wide(boxes, mask), np.vstack([pool, _band_pieces(boxes, mask)]), grey)
     boxes, occ = comp.insert_occluders(boxes, greys)
     boxes = _keep_main_run(np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)]))
-    return boxes[(boxes[:, 3] >= 0.6 * np.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
+    return boxes[(boxes[:, 3] >= 0.6 * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
 
 
 def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Character-like components of ``mask`` cut to the row's height band: a glyph joined to a
     dark frame or car body above or below a tight crop comes apart from it there."""
-    top, bottom = float(np.median(row[:, 1])), float(np.median(row[:, 1] + row[:, 3]))
+    top, bottom = comp.median(row[:, 1]), comp.median(row[:, 1] + row[:, 3])
     height = bottom - top
     if height < 4:
         return np.zeros((0, 4))
@@ -155,7 +156,7 @@ def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarr
         return [boxes], mask, others, pool
     members, (count, _) = comp.best_row(spare, max_slope=0.45)
     second = _absorb_pieces(spare[members], others)
-    h1, h2 = float(np.median(boxes[:, 3])), float(np.median(second[:, 3]))
+    h1, h2 = comp.median(boxes[:, 3]), comp.median(second[:, 3])
     dy = abs((second[:, 1] + second[:, 3] / 2).mean() - (boxes[:, 1] + boxes[:, 3] / 2).mean())
     lo, hi = max(boxes[0, 0], second[0, 0]), min(boxes[-1, 0] + boxes[-1, 2], second[-1, 0] + second[-1, 2])
     span = min(boxes[-1, 0] + boxes[-1, 2] - boxes[0, 0], second[-1, 0] + second[-1, 2] - second[0, 0])
@@ -203,14 +204,14 @@ def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
     """Whether there is a clean background line just above or below the characters (false for
     noise and textures, whose 'rows' are blobs picked out of ink everywhere)."""
-    hm = float(np.median(boxes[:, 3]))
+    hm = comp.median(boxes[:, 3])
     fractions = []
     for x, y, w, h in boxes.astype(int):
         above = mask[max(0, int(y - 0.2 * hm)) : max(0, y - 1), x : x + w]
         below = mask[y + h + 1 : int(y + h + 0.2 * hm), x : x + w]
         # cleanest line of each strip; a strip cut off by the image edge says nothing
         fractions.append(min(float((p > 0).mean(axis=1).min()) if p.size else 0.0 for p in (above, below)))
-    return float(np.median(fractions)) < 0.3
+    return comp.median(fractions) < 0.3
 
 
 def _clean_between(boxes: np.ndarray, mask: np.ndarray) -> bool:
@@ -229,7 +230,7 @@ def _absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Merge pieces lying over or under a row character (umlaut dots, broken strokes) into it
     and add short letter bodies topped by dots (Ä Ö Ü are shorter than plain letters)."""
     row = row.copy()
-    hm = float(np.median(row[:, 3]))
+    hm = comp.median(row[:, 3])
     top, bottom = row[:, 1].min(), (row[:, 1] + row[:, 3]).max()
     for x, y, w, h in others:
         if h < 0.06 * hm or y < top - 0.15 * hm or y + h > bottom + 0.15 * hm or w > 1.2 * hm:
@@ -252,7 +253,7 @@ def _absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
-    hm = float(np.median(boxes[:, 3]))
+    hm = comp.median(boxes[:, 3])
     touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
     # a box on the border of a long row is car body or a lamp beside a tight crop
     cut = touching & ((boxes[:, 2] < 0.35 * hm) | (len(boxes) >= 6))
@@ -261,7 +262,7 @@ def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
 
 def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Split boxes wider than one character (touching glyphs) at their ink-projection minima."""
-    hm = float(np.median(boxes[:, 3]))
+    hm = comp.median(boxes[:, 3])
     out = []
     for x, y, w, h in boxes:
         parts = int(round(w / (0.6 * hm)))
@@ -281,7 +282,7 @@ def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _keep_main_run(boxes: np.ndarray) -> np.ndarray:
     """Drop boxes cut off from the rest of the row by a very wide space (text beside the plate)."""
-    hm = float(np.median(boxes[:, 3]))
+    hm = comp.median(boxes[:, 3])
     space = boxes[1:, 0] - (boxes[:-1, 0] + boxes[:-1, 2])
     runs = np.split(np.arange(len(boxes)), np.flatnonzero(space > 2.8 * hm) + 1)
     best = max(runs, key=len)
@@ -295,12 +296,12 @@ def _classify_gaps(boxes: np.ndarray, others: np.ndarray) -> tuple[list[int], li
     Spaces are measured between character cells: a narrow glyph (1, I) is centred in a cell of
     the median glyph width, so its side bearings do not look like a gap.
     """
-    hm = float(np.median(boxes[:, 3]))
-    wm = float(np.median(boxes[:, 2]))
+    hm = comp.median(boxes[:, 3])
+    wm = comp.median(boxes[:, 2])
     centre = boxes[:, 0] + boxes[:, 2] / 2
     half = np.maximum(boxes[:, 2], wm) / 2
     space = ((centre[1:] - half[1:]) - (centre[:-1] + half[:-1])) / hm
-    usual = float(np.median(space)) if len(space) else 0.0
+    usual = comp.median(space) if len(space) else 0.0
     wide = [i + 1 for i, s in enumerate(space) if s > max(0.38, usual + 0.18)]
     clear = [i + 1 for i, s in enumerate(space) if s > max(0.3, usual + 0.14)]
     mid = boxes[:, 1] + boxes[:, 3] / 2

@@ -21,6 +21,7 @@ change only when the CNN is unsure (within ``KIND_SWITCH_COST`` nats).
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -199,10 +200,13 @@ class _Search:
                 if table is None:
                     continue
                 scores, cols = table
-                for observed in combinations(range(m + missing), m):
-                    total = float(scores[rows, observed].sum()) - fixed_cost
+                placements = _placements(m + missing, m)
+                totals = scores[rows, placements].sum(axis=1) - fixed_cost
+                for k in range(len(placements)):
+                    total = float(totals[k])
                     if best is not None and total <= best.log_score:
                         continue  # gap penalties only lower it: it cannot win (exact pruning)
+                    observed = tuple(int(i) for i in placements[k])
                     total -= GAP_MISMATCH_COST * _gap_mismatches(template, observed, kept_gaps)
                     if best is None or total > best.log_score:
                         best = self._decoded(template, kept, observed, cols, total, missing)
@@ -235,6 +239,15 @@ def _gap_mismatches(template: plates.Template, observed: tuple[int, ...], kept_g
         i in kept_gaps and observed[i - 1] < primary <= observed[i] for i in range(1, len(observed))
     )
     return len(kept_gaps - explained) + unseen
+
+
+@lru_cache(maxsize=None)
+def _placements(slots: int, boxes: int) -> np.ndarray:
+    """Every way to put ``boxes`` boxes in order into ``slots`` slots, as a read-only
+    ``(K, boxes)`` array of slot indices in ``itertools.combinations`` order."""
+    out = np.array(list(combinations(range(slots), boxes)), dtype=np.intp).reshape(-1, boxes)
+    out.flags.writeable = False
+    return out
 
 
 def _kept_subsets(n: int, max_drop: int):

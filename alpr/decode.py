@@ -231,14 +231,19 @@ class _Search:
 
 
 def _gap_mismatches(template: plates.Template, observed: tuple[int, ...], kept_gaps: frozenset[int]) -> int:
-    """Wide gaps the template's groups do not explain, plus one if its main cut was not seen."""
+    """Wide gaps the reading does not explain, plus one if the template's main cut was not seen,
+    plus one per unseen slot placed between two boxes with no wide gap between them.
+
+    A wide gap is explained by a group cut or by an unseen slot (a hidden character leaves a
+    character-wide space); an unseen slot squeezed between two close boxes has no room."""
     cuts = template.cuts
-    explained = {i for i in range(1, len(observed)) if any(observed[i - 1] < c <= observed[i] for c in cuts)}
+    hides = {i for i in range(1, len(observed)) if observed[i] - observed[i - 1] > 1}
+    explained = hides | {i for i in range(1, len(observed)) if any(observed[i - 1] < c <= observed[i] for c in cuts)}
     primary = template.primary_cut
     unseen = primary is not None and not any(
         i in kept_gaps and observed[i - 1] < primary <= observed[i] for i in range(1, len(observed))
     )
-    return len(kept_gaps - explained) + unseen
+    return len(kept_gaps - explained) + unseen + len(hides - kept_gaps)
 
 
 @lru_cache(maxsize=None)

@@ -107,3 +107,18 @@ def test_other_countries_keep_o_and_zero_apart():
     alphabet = plates.ALPHABETS["de"]
     result = decode(one_hot_probs("KAO1", alphabet, 0.99), alphabet, "de", gaps={2})
     assert result.text == "KAO1"
+
+
+def test_hidden_characters_go_where_the_wide_spaces_are():
+    alphabet = plates.ALPHABETS["es"]
+    # "074?C?V" with both grey boxes missed: the spaces they leave are the wide gaps before boxes
+    # 3 and 4; box 3 looks nearly as much like "0" as like "C"
+    probs = one_hot_probs("074CV", alphabet)
+    probs[3] = 0.001
+    probs[3, alphabet.index("C")], probs[3, alphabet.index("0")] = 0.5, 0.45
+    probs[3] /= probs[3].sum()
+    result = decode(probs, alphabet, "es", gaps={3, 4}, max_missing=2)
+    assert result.groups == ("074?", "C?V") and result.missing == 2
+    # with no room between the boxes a hidden slot is not squeezed in there
+    tight = decode(one_hot_probs("074CV", alphabet), alphabet, "es", gaps={3}, max_missing=2)
+    assert tight.groups == ("074?", "CV?")

@@ -37,9 +37,16 @@ import numpy as np
 
 
 def _fractions(text: str) -> list[float]:
+    """Comma-separated budgets such as ``8/255,0.1`` as floats in [0, 1] (images are in [0, 1])."""
     from fractions import Fraction
 
-    return [float(Fraction(t.strip())) for t in text.split(",") if t.strip()]
+    try:
+        values = [float(Fraction(t.strip())) for t in text.split(",") if t.strip()]
+    except (ValueError, ZeroDivisionError):
+        raise SystemExit(f"error: {text!r}: budgets are numbers or fractions such as 8/255") from None
+    if any(not 0 <= v <= 1 for v in values):
+        raise SystemExit(f"error: {text!r}: budgets are fractions of the [0, 1] pixel range; write 24/255, not 24")
+    return values
 
 
 def _rows_csv(header, rows) -> str:

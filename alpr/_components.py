@@ -9,6 +9,8 @@ import functools
 import cv2
 import numpy as np
 
+from alpr._geometry import box_iou
+
 
 def normalised_grey(image: np.ndarray, clip: float = 2.0) -> np.ndarray:
     """Grey image stretched to the full 0..255 range (robust to dark, night and tinted photos);
@@ -235,7 +237,7 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
             continue  # blends into its surroundings on some side: flat background, not a box
         grow = 2  # the 5×5 flatness test eats a little of each side
         box = (max(0, x - grow), max(0, y - grow), min(w + 2 * grow, wi - x + grow), min(h + 2 * grow, hi - y + grow))
-        if all(_iou(box, o) < 0.3 for o in out):
+        if all(box_iou(box, o) < 0.3 for o in out):
             out.append(box)
     return np.array(out, dtype=float).reshape(-1, 4)
 
@@ -297,13 +299,6 @@ def insert_occluders(row: np.ndarray, grey_boxes: np.ndarray) -> tuple[np.ndarra
     both = np.vstack([row, np.array(added)])
     order = np.argsort(both[:, 0] + both[:, 2] / 2, kind="stable")
     return both[order], sorted(int(np.flatnonzero(order == len(row) + k)[0]) for k in range(len(added)))
-
-
-def _iou(a, b) -> float:
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
 
 
 def _spread(grey: np.ndarray, box) -> float:

@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from alpr._geometry import box_iou
 from alpr.resources import models_dir
 
 #: Working width of the net (photos are resized to it) and output stride.
@@ -123,19 +124,11 @@ def decode(heat: np.ndarray, box: np.ndarray, *, threshold: float = THRESHOLD, t
         w, h = _SIZE_REF * math.exp(min(4.0, float(lw))), _SIZE_REF * math.exp(min(4.0, float(lh)))
         cx, cy = (j + dx) * STRIDE, (i + dy) * STRIDE
         cand = (cx - w / 2, cy - h / 2, w, h, float(heat[i, j]))
-        if all(_iou(cand, o) < nms_iou for o in out):
+        if all(box_iou(cand[:4], o[:4]) < nms_iou for o in out):
             out.append(cand)
             if len(out) >= top_k:
                 break
     return out
-
-
-def _iou(a, b) -> float:
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 class PlateNet:

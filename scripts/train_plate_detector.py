@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from alpr import detect_data, plate_net
+from alpr._geometry import box_iou
 
 
 def _pool_chunk(args):
@@ -71,11 +72,11 @@ def evaluate(net, xs, truth, thresholds=(0.2, 0.3, 0.35, 0.4, 0.5, 0.6)) -> dict
             dets = plate_net.decode(heat, box, threshold=t)
             labels += len(boxes)
             found += len(dets)
-            hits += sum(any(plate_net._iou(b, d) >= 0.5 for d in dets) for b in boxes)
-            good += sum(any(plate_net._iou(b, d) >= 0.5 for b in boxes) for d in dets)
+            hits += sum(any(box_iou(b[:4], d[:4]) >= 0.5 for d in dets) for b in boxes)
+            good += sum(any(box_iou(b[:4], d[:4]) >= 0.5 for b in boxes) for d in dets)
             small = [b for b in boxes if b[2] < 40]
             small_labels += len(small)
-            small_hits += sum(any(plate_net._iou(b, d) >= 0.5 for d in dets) for b in small)
+            small_hits += sum(any(box_iou(b[:4], d[:4]) >= 0.5 for d in dets) for b in small)
         result[str(t)] = {"recall": round(hits / max(1, labels), 4), "precision": round(good / max(1, found), 4),
                           "recall_small_lt40px": round(small_hits / max(1, small_labels), 4)}
     return result

@@ -135,7 +135,6 @@ def main(argv=None) -> int:
     x, y, what = load_data(args.data, model, char_model, args.n, args.seed + 1)
     n_classes = int(model.output_shape[-1])
     try:
-        from art.attacks.evasion import ProjectedGradientDescent
         from art.estimators.classification import TensorFlowV2Classifier
     except ImportError:
         raise SystemExit("error: the benchmark needs ART: pip install '.[attack]'") from None
@@ -151,14 +150,11 @@ def main(argv=None) -> int:
         loss_object=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
         clip_values=(0.0, 1.0),
     )
-    art_pgd = ProjectedGradientDescent(
-        classifier, norm=np.inf, eps=args.eps, eps_step=args.step_size, max_iter=args.steps,
-        num_random_init=1, batch_size=args.batch_size, verbose=False,
-    )
+    art_attack = art_pgd(classifier, args)
     y_onehot = np.eye(n_classes, dtype=np.float32)[y]
 
     def art():
-        return art_pgd.generate(x, y=y_onehot).astype(np.float32)
+        return art_attack.generate(x, y=y_onehot).astype(np.float32)
 
     if args.strength_seeds:
         return compare_strength(model, x, y, y_onehot, classifier, args)
@@ -168,7 +164,7 @@ def main(argv=None) -> int:
     attacks.pgd(model, x[warm], y[warm], eps=args.eps, steps=args.steps, step_size=args.step_size, seed=args.seed)
     first_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
-    art_pgd.generate(x[warm], y=y_onehot[warm])
+    art_attack.generate(x[warm], y=y_onehot[warm])
     first_art = time.perf_counter() - t0
 
     t_ours, x_ours = timed(ours, args.repeat)
@@ -197,30 +193,32 @@ def main(argv=None) -> int:
     return 0
 
 
+def art_pgd(classifier, args, random_inits: int = 1):
+    """ART's ProjectedGradientDescent with the benchmark's budget, steps and batch size."""
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    return ProjectedGradientDescent(classifier, norm=np.inf, eps=args.eps, eps_step=args.step_size, max_iter=args.steps,
+                                    num_random_init=random_inits, batch_size=args.batch_size, verbose=False)
+
+
 def compare_strength(model, x, y, y_onehot, classifier, args) -> int:
     """Robust accuracy of ours and ART's PGD from no random start (deterministic: should agree)
     and over ``--strength-seeds`` random-start seeds (ART's start drawn from NumPy's global RNG)."""
     import attacks
-    from art.attacks.evasion import ProjectedGradientDescent
-
-    def art_pgd(random_inits):
-        return ProjectedGradientDescent(classifier, norm=np.inf, eps=args.eps, eps_step=args.step_size,
-                                        max_iter=args.steps, num_random_init=random_inits,
-                                        batch_size=args.batch_size, verbose=False)
 
     def robust(x_adv):
         return attacks.predict(model, np.clip(x_adv, 0, 1).astype(np.float32)) == y
 
     common = dict(eps=args.eps, steps=args.steps, step_size=args.step_size, batch_size=args.batch_size)
     ours0 = robust(attacks.pgd(model, x, y, random_start=False, **common))
-    art0 = robust(art_pgd(0).generate(x, y=y_onehot))
+    art0 = robust(art_pgd(classifier, args, random_inits=0).generate(x, y=y_onehot))
     print(f"no random start: ours {ours0.mean():.3f}, ART {art0.mean():.3f}; broken by ours only "
           f"{int((~ours0 & art0).sum())}, by ART only {int((ours0 & ~art0).sum())}")
     rows = []
     for seed in range(args.strength_seeds):
         ours = robust(attacks.pgd(model, x, y, seed=seed, stop_on_success=True, **common)).mean()
         np.random.seed(seed)
-        rows.append((ours, robust(art_pgd(1).generate(x, y=y_onehot)).mean()))
+        rows.append((ours, robust(art_pgd(classifier, args).generate(x, y=y_onehot)).mean()))
         print(f"seed {seed}: ours {rows[-1][0]:.3f}  ART {rows[-1][1]:.3f}", flush=True)
     ours, art = np.array(rows).T
     print(f"mean over {len(rows)} seeds: ours {ours.mean():.4f} (range {ours.min():.3f}-{ours.max():.3f}), "

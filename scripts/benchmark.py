@@ -94,9 +94,8 @@ def bench_ours(country: str, scenes) -> dict:
         exact += bool(hit) and hit[0].text == scene.rendered.plate.text
     seconds = time.perf_counter() - start
     n = len(scenes)
-    stages = {k: round(1000 * v / n, 2) for k, v in recognizer.stage_seconds.items()}
     return dict(system="alpr (this project)", country=country, images_per_s=round(n / seconds, 1),
-                detection_recall=round(found / n, 3), exact_plates=round(exact / n, 3), stage_ms=stages)
+                detection_recall=round(found / n, 3), exact_plates=round(exact / n, 3), stage_ms=_stage_ms(recognizer, n))
 
 
 def bench_ours_crops(country: str, scenes, gt_crops) -> dict:
@@ -112,9 +111,13 @@ def bench_ours_crops(country: str, scenes, gt_crops) -> dict:
         exact += plate is not None and plate.text == scene.rendered.plate.text
     seconds = time.perf_counter() - start
     n = len(scenes)
-    stages = {k: round(1000 * v / n, 2) for k, v in recognizer.stage_seconds.items()}
     return dict(system="alpr (read_crop, GT crops)", country=country, images_per_s=round(n / seconds, 1),
-                exact_plates=round(exact / n, 3), stage_ms=stages)
+                exact_plates=round(exact / n, 3), stage_ms=_stage_ms(recognizer, n))
+
+
+def _stage_ms(recognizer, n: int) -> dict:
+    """Mean milliseconds per item in each of the Recognizer's stages."""
+    return {k: round(1000 * v / n, 2) for k, v in recognizer.stage_seconds.items()}
 
 
 def bench_tesseract(country: str, scenes, gt_crops) -> dict:

@@ -35,14 +35,19 @@ def plot_training(history: dict, path, *, title: str | None = None) -> Path:
         a2.plot(ep, np.asarray(history[key]) * 100, "o-", label=label)
     if history.get("restored_epoch") is not None:
         a2.axvline(history["restored_epoch"], color="k", ls="--", lw=1, label="restored (guard)")
-    a2.set_xlabel("epoch")
-    a2.set_ylabel("accuracy (%)")
-    a2.set_ylim(-2, 102)
-    a2.grid(alpha=0.3)
-    a2.legend(fontsize=7)
+    _accuracy_axes(a2, "epoch")
     fig.suptitle(title or "hardening curves", fontsize=9)
     fig.tight_layout()
     return atomic.save_figure(fig, path)
+
+
+def _accuracy_axes(ax, xlabel: str) -> None:
+    """Label, bound and grid an accuracy-in-percent plot and draw its legend."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(-2, 102)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
 
 
 def _attack_columns(results: dict) -> list[str]:
@@ -75,11 +80,7 @@ def plot_curves(results: dict, path, *, title: str | None = None) -> Path:
     ax.set_xscale("symlog", linthresh=2)
     ax.set_xticks(xs)
     ax.set_xticklabels([f"{v:g}" for v in xs])
-    ax.set_xlabel("ε (grey levels of 255, L∞)")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(-2, 102)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _accuracy_axes(ax, "ε (grey levels of 255, L∞)")
     ax.set_title(title or "accuracy vs ε (uint8-quantised attacks)", fontsize=9)
     fig.tight_layout()
     return atomic.save_figure(fig, path)

@@ -42,13 +42,15 @@ def anonymise(image: np.ndarray, char_quads: np.ndarray, rng: np.random.Generato
                   (int(round(x1 + grow * 0.5)), int(round(y1 + grow))), (grey, grey, grey), -1)
 
 
-def scene_pool(n: int, seed: int, *, anonymise_rate: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` scenes (N, 240, 320, 3) uint8 and their plate quads (N, 4, 2) float32."""
+def scene_pool(n: int, seed: int, *, anonymise_rate: float = 0.5,
+               plate_width: tuple[float, float] = (8.0, 150.0)) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` scenes (N, 240, 320, 3) uint8 and their plate quads (N, 4, 2) float32; plates are
+    ``plate_width`` (min, max) pixels wide (log-uniform)."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, SIZE[1], SIZE[0], 3), np.uint8)
     quads = np.empty((n, 4, 2), np.float32)
     for i in range(n):
-        scene = render_scene(("de", "es")[int(rng.random() < 0.6)], rng=rng, size=SIZE, plate_width=(8.0, 150.0))
+        scene = render_scene(("de", "es")[int(rng.random() < 0.6)], rng=rng, size=SIZE, plate_width=plate_width)
         image = scene.image.copy()
         if rng.random() < anonymise_rate:
             anonymise(image, scene.char_quads, rng)
@@ -119,10 +121,11 @@ def _inside(a, b, pad: float = 2.0) -> bool:
 
 
 def compose(pool_images: np.ndarray, pool_quads: np.ndarray, rng: np.random.Generator, *,
-            hard_negatives: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            hard_negatives: bool = False, car_width: tuple[float, float] = (6.0, 120.0)) -> tuple[np.ndarray, np.ndarray]:
     """One training photo (240, 320, 3) uint8 and its plate boxes (K, 4) float32 (x, y, w, h).
     ``hard_negatives`` adds building facades / fences and up to four extra cars (the bundled
-    model was trained without; a fine-tune with them did not improve real-photo precision)."""
+    model was trained without; a fine-tune with them did not improve real-photo precision).
+    The extra cars' plates are ``car_width`` (min, max) pixels wide (log-uniform)."""
     n = len(pool_images)
     base = int(rng.integers(0, n))
     image = pool_images[base].copy()
@@ -147,7 +150,7 @@ def compose(pool_images: np.ndarray, pool_quads: np.ndarray, rng: np.random.Gene
         k = int(rng.integers(0, n))
         src, quad = pool_images[k], pool_quads[k]
         px, py, pw, ph = quad_bbox(quad)
-        target = float(math.exp(rng.uniform(math.log(6), math.log(120))))
+        target = float(math.exp(rng.uniform(math.log(car_width[0]), math.log(car_width[1]))))
         s = target / max(pw, 1.0)
         # context around the plate: the car's rear or front
         cw, ch = pw * rng.uniform(1.6, 4.0), pw * rng.uniform(0.6, 2.0)

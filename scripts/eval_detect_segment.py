@@ -159,7 +159,10 @@ def main(argv=None) -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--format", required=True, choices=["openalpr", "yolo-plates", "yolo-chars", "de-samples"])
     parser.add_argument("--min-score", type=float, default=None, help="detector threshold (default: the detector's)")
+    parser.add_argument("--net", type=Path, default=None, help="learned detector model file (default: the bundled one)")
     args = parser.parse_args(argv)
+    if args.net is not None:
+        detect.NET_PATH = args.net
     if not args.dataset.is_dir():
         print(f"{args.dataset}: not a directory", file=sys.stderr)
         return 2

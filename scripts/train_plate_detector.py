@@ -12,6 +12,7 @@ validation photos. No real photo is used. Writes the model and a JSON model card
 
 import argparse
 import json
+import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -25,27 +26,30 @@ from alpr._geometry import box_iou
 
 
 def _pool_chunk(args):
-    seed, n, cache = args
-    path = Path(cache) / f"pool_{seed}_{n}.npz" if cache else None
+    seed, n, cache, widths = args
+    tag = "" if widths == (8.0, 150.0) else f"_w{widths[0]:g}-{widths[1]:g}"
+    path = Path(cache) / f"pool_{seed}_{n}{tag}.npz" if cache else None
     if path is not None and path.is_file():
         data = np.load(path)
         return data["images"], data["quads"]
-    images, quads = detect_data.scene_pool(n, seed)
+    images, quads = detect_data.scene_pool(n, seed, plate_width=widths)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, images=images, quads=quads)
     return images, quads
 
 
-def make_pool(size: int, seed: int, workers: int, cache: str | None):
+def make_pool(size: int, seed: int, workers: int, cache: str | None, widths=(8.0, 150.0)):
+    """``size`` single-plate scenes rendered by ``workers`` processes (cached in ``cache``)."""
     n = size // workers
-    jobs = [(seed + 1 + k, n, cache) for k in range(workers)]
+    jobs = [(seed + 1 + k, n, cache, tuple(float(v) for v in widths)) for k in range(workers)]
     with ProcessPoolExecutor(workers) as ex:
         parts = list(ex.map(_pool_chunk, jobs))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def make_set(images, quads, count, rng, desc, hard_negatives=False):
+def make_set(images, quads, count, rng, desc, hard_negatives=False, car_width=(6.0, 120.0)):
+    """``count`` composed photos with their heatmap/box/mask targets and truth boxes."""
     xs = np.empty((count, detect_data.SIZE[1], detect_data.SIZE[0], 3), np.uint8)
     shape = (detect_data.SIZE[1], detect_data.SIZE[0])
     gh, gw = shape[0] // plate_net.STRIDE, shape[1] // plate_net.STRIDE
@@ -54,11 +58,17 @@ def make_set(images, quads, count, rng, desc, hard_negatives=False):
     mask = np.empty((count, gh, gw, 1), np.float32)
     truth = []
     for i in tqdm(range(count), desc=desc, mininterval=5):
-        xs[i], boxes = detect_data.compose(images, quads, rng, hard_negatives=hard_negatives)
+        xs[i], boxes = detect_data.compose(images, quads, rng, hard_negatives=hard_negatives, car_width=car_width)
         h, b, m = plate_net.targets(boxes, shape)
         heat[i, ..., 0], box[i], mask[i, ..., 0] = h, b, m
         truth.append(boxes)
     return xs, heat, box, mask, truth
+
+
+def cosine_lr(lr: float, progress: float, alpha: float = 0.02) -> float:
+    """Cosine decay from ``lr`` to ``alpha * lr`` over ``progress`` in [0, 1]. Training progress is
+    the larger of the step and wall-time fractions, so a time budget still finishes the schedule."""
+    return lr * (alpha + (1 - alpha) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 def evaluate(net, xs, truth, thresholds=(0.2, 0.3, 0.35, 0.4, 0.5, 0.6)) -> dict:
@@ -97,6 +107,10 @@ def main(argv=None) -> int:
     parser.add_argument("--max-minutes", type=float, default=22.0, help="stop training after this wall time")
     parser.add_argument("--pool-cache", default=None, help="folder to cache/reuse rendered scene pools")
     parser.add_argument("--hard-negatives", action="store_true", help="facades/fences and more cars in the photos")
+    parser.add_argument("--plate-width", type=float, nargs=2, default=(8.0, 150.0), metavar=("MIN", "MAX"),
+                        help="plate width range (px at 320) of the pool scenes")
+    parser.add_argument("--car-width", type=float, nargs=2, default=(6.0, 120.0), metavar=("MIN", "MAX"),
+                        help="plate width range (px) of the extra cars composed into each photo")
     parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (fine-tuning)")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch < 1 or args.pool < 20:
@@ -107,18 +121,18 @@ def main(argv=None) -> int:
 
     start = time.time()
     keras.utils.set_random_seed(args.seed)
-    images, quads = make_pool(args.pool, args.seed, args.workers, args.pool_cache)
+    images, quads = make_pool(args.pool, args.seed, args.workers, args.pool_cache, args.plate_width)
     n_val = max(10, len(images) // 10)
     rng = np.random.default_rng(args.seed)
-    train = make_set(images[:-n_val], quads[:-n_val], args.train, rng, "compose train", args.hard_negatives)
-    val_x, _, _, _, val_truth = make_set(images[-n_val:], quads[-n_val:], args.val, rng, "compose val", args.hard_negatives)
+    train = make_set(images[:-n_val], quads[:-n_val], args.train, rng, "compose train", args.hard_negatives, args.car_width)
+    val_x, _, _, _, val_truth = make_set(images[-n_val:], quads[-n_val:], args.val, rng, "compose val", args.hard_negatives,
+                                         args.car_width)
     data_seconds = time.time() - start
 
     model = plate_net.build_model()
     if args.init is not None:
         model.set_weights(keras.saving.load_model(args.init, safe_mode=True, compile=False).get_weights())
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.02, warmup_target=None)
-    opt = keras.optimizers.Adam(schedule)
+    opt = keras.optimizers.Adam(args.lr)
 
     @tf.function
     def step(x, heat_t, box_t, mask):
@@ -141,15 +155,17 @@ def main(argv=None) -> int:
     bar = tqdm(range(args.steps), desc="train", mininterval=10)
     done = 0
     for k in bar:
+        progress = max(k / args.steps, (time.time() - train_start) / 60 / args.max_minutes)
+        if progress >= 1.0:
+            print(f"time budget reached after {done} steps (schedule finished)", file=sys.stderr)
+            break
+        opt.learning_rate.assign(cosine_lr(args.lr, progress))
         idx = order_rng.integers(0, len(xs), args.batch)
         x = xs[idx].astype(np.float32) * (1 / 255)
         lh, lb = step(x, heat_t[idx], box_t[idx], mask[idx])
         done = k + 1
         if k % 50 == 0:
             bar.set_postfix(heat=f"{float(lh):.3f}", box=f"{float(lb):.3f}")
-        if (time.time() - train_start) / 60 > args.max_minutes:
-            print(f"time budget reached after {done} steps", file=sys.stderr)
-            break
     train_seconds = time.time() - train_start
 
     net = plate_net.PlateNet(model)
@@ -166,6 +182,8 @@ def main(argv=None) -> int:
         "params": int(model.count_params()),
         "data": {"source": "synthetic only: alpr.detect_data (scene_pool + compose) over alpr.synth.scene.render_scene",
                  "pool_scenes": int(len(images)), "train_photos": args.train, "val_photos": args.val,
+                 "pool_plate_width_px": list(args.plate_width), "car_plate_width_px": list(args.car_width),
+                 "hard_negatives": args.hard_negatives,
                  "val_held_out": f"last {n_val} pool scenes"},
         "seed": args.seed,
         "command": "python scripts/train_plate_detector.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -3,7 +3,12 @@ dropping it and other non-characters (coloured blobs, flat grey boxes) from a ch
 
 import numpy as np
 
-from alpr._components import chroma, median, percentiles
+from alpr._components import chroma, median, percentiles, spread
+
+#: The EU band's share of a plate's width (about 45 of 520 mm, with some margin), and how much
+#: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
+#: there must be to be taken for it.
+_BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.55
 
 
 def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[int, int, int, int] | None:
@@ -65,10 +70,13 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
     return boxes[~grey_box]
 
 
-def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> np.ndarray:
+def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray) -> np.ndarray:
     """Drop a first box that is the EU band (taken as a tall character in dark or tinted
-    photos): near the left edge and much taller than the other boxes, or lying in the band
-    found left of the other boxes."""
+    photos): near the left edge and much taller than the other boxes, lying in the band
+    found left of the other boxes, or within the band's share of the plate width (the band
+    is under a tenth of it) and unlike the characters: more colourful than they are, or
+    without their ink-on-paper contrast (a dark band at night, a faint one by day).
+    ``grey`` is ``plate_bgr``'s normalised grey."""
     if len(boxes) < 3:
         return boxes
     rest = boxes[1:]
@@ -78,4 +86,16 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> np.ndarray:
     band = find_band(plate_bgr, rest, colour)
     if band is not None and min(x + w, band[0] + band[2]) - max(x, band[0]) > 0.5 * w:
         return rest
+    if x < _BAND_SHARE * plate_bgr.shape[1]:
+        chroma_means = [_inner(colour[0], b).mean() for b in boxes]
+        spreads = [spread(grey, b) for b in boxes]
+        if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA or spreads[0] < _BAND_SPREAD * median(spreads[1:]):
+            return rest
     return boxes
+
+
+def _inner(image: np.ndarray, box) -> np.ndarray:
+    """The inner part of a box (a fifth of the width and 15 % of the height off each side), never empty."""
+    x, y, w, h = box[:4]
+    x0, y0 = int(x + 0.2 * w), int(y + 0.15 * h)
+    return image[y0 : max(int(y + 0.85 * h), y0 + 1), x0 : max(int(x + 0.8 * w), x0 + 1)]

@@ -229,13 +229,14 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
             continue
         x0, y0, x1, y1 = int(x), int(y), int(x + w), int(y + h)
         level = float(np.median(grey[y0:y1, x0:x1]))
-        pad = max(3, int(0.1 * char_h))
-        sides = [grey[max(0, y0 - pad) : y0, x0:x1], grey[y1 : y1 + pad, x0:x1],
-                 grey[y0:y1, max(0, x0 - pad) : x0], grey[y0:y1, x1 : x1 + pad]]
+        # the surroundings lie past the box's soft edge, which the 5×5 flatness test ate:
+        # compare with a strip just outside the grown box, not with that edge
+        grow, pad = 2, max(3, int(0.1 * char_h))
+        sides = [grey[max(0, y0 - grow - pad) : max(0, y0 - grow), x0:x1], grey[y1 + grow : y1 + grow + pad, x0:x1],
+                 grey[y0:y1, max(0, x0 - grow - pad) : max(0, x0 - grow)], grey[y0:y1, x1 + grow : x1 + grow + pad]]
         differ = [float(np.mean(np.abs(p - level) > thr)) if p.size else 1.0 for p in sides]
         if min(differ) < 0.6:
             continue  # blends into its surroundings on some side: flat background, not a box
-        grow = 2  # the 5×5 flatness test eats a little of each side
         box = (max(0, x - grow), max(0, y - grow), min(w + 2 * grow, wi - x + grow), min(h + 2 * grow, hi - y + grow))
         if all(box_iou(box, o) < 0.3 for o in out):
             out.append(box)
@@ -301,7 +302,7 @@ def insert_occluders(row: np.ndarray, grey_boxes: np.ndarray) -> tuple[np.ndarra
     return both[order], sorted(int(np.flatnonzero(order == len(row) + k)[0]) for k in range(len(added)))
 
 
-def _spread(grey: np.ndarray, box) -> float:
+def spread(grey: np.ndarray, box) -> float:
     """Grey spread (90th - 10th percentile) of the inner part of a box."""
     x, y, w, h = box[:4]
     patch = grey[int(y + 0.15 * h) : max(int(y + 0.85 * h), int(y + 0.15 * h) + 1),
@@ -319,7 +320,7 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     contrast, a shadow or a touching frame."""
     if len(row) < 3 or len(pool) == 0:
         return row
-    contrast = median([_spread(grey, b) for b in row])
+    contrast = median([spread(grey, b) for b in row])
     hm = median(row[:, 3])
     cx, cy = row[:, 0] + row[:, 2] / 2, row[:, 1] + row[:, 3] / 2
     slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
@@ -334,7 +335,7 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     for x, y, w, h in pool[fits, :4]:
         if np.any(np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x) > -0.05 * hm):
             continue
-        if _spread(grey, (x, y, w, h)) < 0.5 * contrast:
+        if spread(grey, (x, y, w, h)) < 0.5 * contrast:
             continue
         row = np.vstack([row, (x, y, w, h) + (0,) * (row.shape[1] - 4)])
         row = row[np.argsort(row[:, 0])]

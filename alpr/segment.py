@@ -125,7 +125,7 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
         boxes = drop(boxes, arg)
         if len(boxes) < 2:
             return empty
-    boxes = drop_band(boxes, work, colour)
+    boxes = drop_band(boxes, work, colour, grey)
     boxes = comp.add_aligned(_split_wide(boxes, mask), np.vstack([pool, _band_pieces(boxes, mask)]), grey)
     boxes, occ = comp.insert_occluders(boxes, greys)
     boxes = _keep_main_run(np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)]))

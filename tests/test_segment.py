@@ -132,3 +132,43 @@ def test_no_occluders_on_clean_plates():
     for s in range(6):
         p = render_plate(country=["de", "es"][s % 2], seed=300 + s)
         assert segment(p.image).occluded == []
+
+
+@pytest.mark.parametrize("height", [40, 64])
+@pytest.mark.parametrize("index", [1, 2, 5])
+def test_soft_edged_grey_box_is_reported_as_occluded(height, index):
+    # a resampled photo blurs the box's edge: its surroundings lie past that soft edge
+    p = render_plate("1234 BCD", "es", seed=0, style={}, height_px=height)
+    image = p.image.copy()
+    x, y, w, h = (int(v) for v in p.boxes[index])
+    pad = max(1, w // 6)
+    cv2.rectangle(image, (x - pad, y - 1), (x + w + pad, y + h + 1), (128, 128, 128), -1)
+    seg = segment(cv2.GaussianBlur(image, (0, 0), 1.0))
+    assert len(seg.boxes) == len(p.boxes)
+    assert seg.occluded == [index]
+
+
+def _row_with_first_box(first_bgr) -> tuple[np.ndarray, np.ndarray]:
+    """A light 96 px high plate with five dark ring-shaped glyph boxes and, at the left edge, a
+    box painted ``first_bgr`` (with a light letter) or a sixth dark glyph when ``None``."""
+    image = np.full((96, 300, 3), 225, np.uint8)
+    boxes = [(4, 20, 26, 50)] + [(50 + 40 * k, 20, 26, 50) for k in range(5)]
+    for k, (x, y, w, h) in enumerate(boxes):
+        if k == 0 and first_bgr is not None:
+            image[y : y + h, x : x + w] = first_bgr
+            cv2.putText(image, "E", (x + 6, y + h - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (215, 215, 215), 2)
+        else:
+            cv2.rectangle(image, (x + 3, y + 3), (x + w - 4, y + h - 4), (20, 20, 20), 5)
+    return image, np.array(boxes, dtype=float)
+
+
+@pytest.mark.parametrize("band_bgr", [(150, 112, 100), (60, 60, 60)])
+def test_faint_or_dark_band_at_the_left_is_no_character(band_bgr):
+    from alpr._band import drop_band
+    from alpr._components import chroma, normalised_grey
+
+    image, boxes = _row_with_first_box(band_bgr)  # too pale for find_band; a dark band at night
+    kept = drop_band(boxes, image, chroma(image), normalised_grey(image))
+    assert len(kept) == 5 and kept[0, 0] == 50
+    image, boxes = _row_with_first_box(None)  # a real glyph at the left edge stays
+    assert len(drop_band(boxes, image, chroma(image), normalised_grey(image))) == 6

@@ -8,7 +8,7 @@ from alpr._components import chroma, median, percentiles, spread
 #: The EU band's share of a plate's width (about 45 of 520 mm, with some margin), and how much
 #: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
 #: there must be to be taken for it.
-_BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.55
+_BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.7
 
 
 def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[int, int, int, int] | None:

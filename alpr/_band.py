@@ -3,7 +3,7 @@ dropping it and other non-characters (coloured blobs, flat grey boxes) from a ch
 
 import numpy as np
 
-from alpr._components import chroma, median, percentiles, spread
+from alpr._components import chroma, inner, median, percentiles, spread
 
 #: The EU band's share of a plate's width (about 45 of 520 mm, with some margin), and how much
 #: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
@@ -87,15 +87,9 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
     if band is not None and min(x + w, band[0] + band[2]) - max(x, band[0]) > 0.5 * w:
         return rest
     if x < _BAND_SHARE * plate_bgr.shape[1]:
-        chroma_means = [_inner(colour[0], b).mean() for b in boxes]
+        chroma_means = [inner(colour[0], b).mean() for b in boxes]
         spreads = [spread(grey, b) for b in boxes]
         if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA or spreads[0] < _BAND_SPREAD * median(spreads[1:]):
             return rest
     return boxes
 
-
-def _inner(image: np.ndarray, box) -> np.ndarray:
-    """The inner part of a box (a fifth of the width and 15 % of the height off each side), never empty."""
-    x, y, w, h = box[:4]
-    x0, y0 = int(x + 0.2 * w), int(y + 0.15 * h)
-    return image[y0 : max(int(y + 0.85 * h), y0 + 1), x0 : max(int(x + 0.8 * w), x0 + 1)]

@@ -293,6 +293,7 @@ class TrainConfig:
     width: int = 32
     learning_rate: float = 3e-3
     test_samples: int = 5_000
+    label_smoothing: float = 0.0  # 0: plain sparse cross-entropy
     policy: CropPolicy | None = None  # None: policy_for(country)
 
     def __post_init__(self):
@@ -320,15 +321,19 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     net = build_model(len(alphabet), x.shape[1:], width=cfg.width)
     steps = max(1, int(np.ceil(len(x) / cfg.batch_size))) * cfg.epochs
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.02)
-    net.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")],
-    )
+    if cfg.label_smoothing > 0:  # smoothing needs one-hot targets
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=cfg.label_smoothing)
+        metric = keras.metrics.CategoricalAccuracy(name="acc")
+        fit_y, fit_y_test = (np.eye(len(alphabet), dtype=np.float32)[v] for v in (y, y_test))
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metric = keras.metrics.SparseCategoricalAccuracy(name="acc")
+        fit_y, fit_y_test = y, y_test
+    net.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[metric])
     t1 = time.time()
     hist = net.fit(
-        x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
-        validation_data=(x_test, y_test) if len(x_test) else None, verbose=1 if progress else 0,
+        x, fit_y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+        validation_data=(x_test, fit_y_test) if len(x_test) else None, verbose=1 if progress else 0,
     )
     t_fit = time.time() - t1
     # a clean copy without optimizer state, for a small file
@@ -358,7 +363,9 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
         },
         "training": {
             "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": "Adam + cosine decay",
-            "learning_rate": cfg.learning_rate, "loss": "sparse categorical cross-entropy (from logits)",
+            "learning_rate": cfg.learning_rate,
+            "loss": f"categorical cross-entropy (from logits), label smoothing {cfg.label_smoothing}" if cfg.label_smoothing > 0
+            else "sparse categorical cross-entropy (from logits)",
             "seed": cfg.seed, "data_seconds": round(t_data, 1), "fit_seconds": round(t_fit, 1),
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in hist.history.items()},
         },

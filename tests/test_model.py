@@ -154,6 +154,25 @@ def test_cli_train_smoke(tmp_path, monkeypatch):
     assert bad.exit_code != 0 and "keras" in bad.output
 
 
+def test_cli_train_label_smoothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from alpr import training
+    from alpr.cli import main
+
+    if importlib.util.find_spec("alpr.synth.render") is None:
+        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+    out = tmp_path / "ls.keras"
+    args = ["train", "--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1",
+            "--width", "4", "--label-smoothing", "0.1", "--seed", "1", "--quiet", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert "label smoothing 0.1" in card["training"]["loss"] and "--label-smoothing 0.1" in card["command"]
+    bad = CliRunner().invoke(main, ["train", "--country", "es", "--label-smoothing", "1", "--out", str(tmp_path / "y.keras")])
+    assert bad.exit_code != 0
+
+
 def test_dataset_is_reproducible(monkeypatch):
     from alpr import training
 

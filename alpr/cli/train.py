@@ -18,10 +18,12 @@ from alpr.cli.common import FractionType, UserError, check_output_file, force_op
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=128, show_default=True)
 @click.option("--lr", "learning_rate", type=FractionType(0, 1, low_inclusive=False), default=3e-3, show_default=True,
               metavar="NUMBER", help="Peak learning rate in (0, 1] (Adam, cosine decay), e.g. 3e-3 or 1/300.")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Label smoothing of the cross-entropy in [0, 1), e.g. 0.1.")
 @force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, force, seed, quiet):
+def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, force, seed, quiet):
     """Train a character CNN on synthetic plates only (alpr.synth renderer).
 
     OUT and its card OUT.json are checked before training (folder creatable, no existing file
@@ -41,11 +43,13 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
     if test_samples is None:
         test_samples = min(5000, max(10, samples // 10))
     cfg = TrainConfig(country=country, samples=samples, epochs=epochs, seed=seed, batch_size=batch_size,
-                      width=width, learning_rate=learning_rate, test_samples=test_samples)
+                      width=width, learning_rate=learning_rate, test_samples=test_samples,
+                      label_smoothing=label_smoothing)
     # the canonical equivalent command (whatever wrapper was used), recorded in the model card
     command_line = shlex.join(["alpr", "train", "--country", country, "--out", str(out), "--epochs", str(epochs),
                                "--samples", str(samples), "--test-samples", str(test_samples), "--width", str(width),
-                               "--batch-size", str(batch_size), "--lr", str(learning_rate), "--seed", str(seed)])
+                               "--batch-size", str(batch_size), "--lr", str(learning_rate)]
+                              + (["--label-smoothing", str(label_smoothing)] if label_smoothing else []) + ["--seed", str(seed)])
     model, card = train(cfg, command=command_line, progress=not quiet, log=click.echo)
     save_model(model, out, card)
     click.echo(f"wrote {out} and {out.with_suffix('.json')} "

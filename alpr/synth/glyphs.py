@@ -280,6 +280,12 @@ def _es_one(w, h):
     return [_p(w * 0.12, h * 0.2).to(x, 0).to(x, h)]
 
 
+def _es_m(w, h):
+    # Spanish plates: the legs of M splay slightly outwards and its middle vertex reaches far
+    # down (about 0.85 of the height), unlike the FE-Schrift M
+    return [_p(0, h).to(w * 0.09, 0).to(w / 2, h * 0.85).to(w * 0.91, 0).to(w, h)]
+
+
 def _es_six(w, h):
     ry = h * 0.30
     cy = h - ry
@@ -295,8 +301,8 @@ def _es_eight(w, h):
     return [top, bottom]
 
 
-#: The Spanish plate font (a DIN 1451-like sans) differs from FE-Schrift mainly in these digits.
-_ES = {**_BASE, "1": _es_one, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight}
+#: The Spanish plate font (a DIN 1451-like sans) differs from FE-Schrift mainly in these digits and M.
+_ES = {**_BASE, "1": _es_one, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight, "M": _es_m}
 _FAMILIES = {"fe": _BASE, "es": _ES}
 #: Spanish plate characters: about 45 mm wide for 70-77 mm height.
 ES_WIDTH_MM = 45.0

@@ -19,7 +19,8 @@ from alpr.cli.common import FractionType, UserError, check_output_file, force_op
 @click.option("--lr", "learning_rate", type=FractionType(0, 1, low_inclusive=False), default=3e-3, show_default=True,
               metavar="NUMBER", help="Peak learning rate in (0, 1] (Adam, cosine decay), e.g. 3e-3 or 1/300.")
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
-              help="Label smoothing of the cross-entropy in [0, 1), e.g. 0.1.")
+              help="Label smoothing of the cross-entropy in [0, 1), e.g. 0.1. It masks the gradient attacks "
+                   "follow (PGD looks weaker), so the shipped models are trained without it.")
 @force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")

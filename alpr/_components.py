@@ -323,9 +323,38 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     """The row with character-like boxes from other binarisations (``pool``) added in its holes
     where they sit on the row's line, have its characters' height, show some ink contrast (no
     grey box edge) and overlap none of its boxes: glyphs lost in the chosen mask to low
-    contrast, a shadow or a touching frame."""
-    if len(row) < 3 or len(pool) == 0:
+    contrast, a shadow or a touching frame.
+
+    A row with a fifth column (occluder flag, as ``insert_occluders`` gives) keeps it; its grey
+    boxes, grown past their soft edges, may overlap an added glyph slightly.
+    """
+    glyph = row[:, 4] == 0 if row.shape[1] > 4 else np.ones(len(row), bool)
+    if glyph.sum() < 3 or len(pool) == 0:
         return row
+    hm = median(row[glyph, 3])
+    cx, cy = row[glyph, 0] + row[glyph, 2] / 2, row[glyph, 1] + row[glyph, 3] / 2
+    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
+    x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
+    pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
+    x, y, w, h = pool[:, :4].T
+    c = y + h / 2 - (slope * (x + w / 2) + icept)
+    fits = (0.8 * hm <= h) & (h <= 1.2 * hm) & (w <= 0.9 * hm) & (np.abs(c) < 0.15 * hm) & (x0 <= x) & (x + w <= x1)
+    # what overlaps the row now still does once boxes are added: test those once, up front
+    slack = np.where(glyph, 0.0, 0.15 * hm)
+    overlap = np.minimum(row[:, 0] + row[:, 2], (x + w)[:, None]) - np.maximum(row[:, 0], x[:, None])
+    fits &= ~np.any(overlap > slack, axis=1)
+    if not fits.any():
+        return row
+    contrast = median([spread(grey, b) for b in row[glyph]])
+    for x, y, w, h in pool[fits, :4]:
+        if np.any(np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x) > slack):
+            continue
+        if spread(grey, (x, y, w, h)) < 0.5 * contrast:
+            continue
+        order = np.argsort(np.append(row[:, 0], x), kind="stable")
+        row = np.vstack([row, (x, y, w, h) + (0,) * (row.shape[1] - 4)])[order]
+        glyph, slack = np.append(glyph, True)[order], np.append(slack, 0.0)[order]
+    return row
     contrast = median([spread(grey, b) for b in row])
     hm = median(row[:, 3])
     cx, cy = row[:, 0] + row[:, 2] / 2, row[:, 1] + row[:, 3] / 2
@@ -346,3 +375,4 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
         row = np.vstack([row, (x, y, w, h) + (0,) * (row.shape[1] - 4)])
         row = row[np.argsort(row[:, 0])]
     return row
+

@@ -126,10 +126,58 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
         if len(boxes) < 2:
             return empty
     boxes = drop_band(boxes, work, colour, grey)
-    boxes = comp.add_aligned(_split_wide(boxes, mask), np.vstack([pool, _band_pieces(boxes, mask)]), grey)
+    pool = np.vstack([pool, _band_pieces(boxes, mask)])
+    boxes = comp.add_aligned(_split_wide(boxes, mask), pool, grey)
     boxes, occ = comp.insert_occluders(boxes, greys)
-    boxes = _keep_main_run(np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)]))
+    boxes = np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)])
+    if occ:  # a glyph the chosen mask joined to a grey box went with it: look again beside those
+        boxes = comp.add_aligned(boxes, _beside(pool, boxes[occ], 0.25 * comp.median(boxes[:, 3])), grey)
+    boxes = _extend_ends(boxes, pool, work, grey, colour)
+    boxes = _keep_main_run(boxes)
     return boxes[(boxes[:, 3] >= 0.6 * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
+
+
+def _beside(pool: np.ndarray, boxes: np.ndarray, reach: float) -> np.ndarray:
+    """The ``pool`` boxes at most ``reach`` left or right of one of ``boxes``."""
+    lo, hi = pool[:, 0, None], (pool[:, 0] + pool[:, 2])[:, None]
+    space = np.maximum(boxes[:, 0] - hi, lo - (boxes[:, 0] + boxes[:, 2]))
+    return pool[np.any(space <= reach, axis=1)]
+
+
+def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.ndarray, colour) -> np.ndarray:
+    """The row (x, y, w, h, occluder) with character-like boxes from other binarisations
+    (``pool``) added just past its ends: a first or last glyph that the chosen mask joined to
+    the plate frame or car body beside it. A box is added when it sits on the row's line, has
+    its characters' height and ink contrast, and follows the end box at most a narrow space
+    away (so the band, screws and text beside the plate stay out); it must not touch the image
+    border (a frame edge or car body cut by the crop) nor, at the left, be the EU band.
+    ``grey`` is ``work``'s normalised grey, ``colour`` its ``chroma``."""
+    glyphs = row[row[:, 4] == 0, :4]
+    if len(glyphs) < 3 or len(pool) == 0:
+        return row
+    hm = comp.median(glyphs[:, 3])
+    cx, cy = glyphs[:, 0] + glyphs[:, 2] / 2, glyphs[:, 1] + glyphs[:, 3] / 2
+    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
+    x, y, w, h = pool[:, :4].T
+    c = y + h / 2 - (slope * (x + w / 2) + icept)
+    fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
+    fits &= (x > 1) & (x + w < grey.shape[1] - 1)
+    pool = pool[fits, :4]
+    pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
+    contrast = None
+    for side in (0, -1):
+        end = row[side]
+        gap = pool[:, 0] - (end[0] + end[2]) if side else end[0] - (pool[:, 0] + pool[:, 2])
+        for box in pool[(gap > -0.05 * hm) & (gap < 0.45 * hm)]:
+            if contrast is None:
+                contrast = comp.median([comp.spread(grey, b) for b in glyphs])
+            if comp.spread(grey, box) < 0.6 * contrast:
+                continue
+            if side == 0 and len(drop_band(np.vstack([box, glyphs]), work, colour, grey)) == len(glyphs):
+                continue
+            row = np.vstack([(*box, 0), row]) if side == 0 else np.vstack([row, (*box, 0)])
+            break
+    return row
 
 
 def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -172,3 +172,53 @@ def test_faint_or_dark_band_at_the_left_is_no_character(band_bgr):
     assert len(kept) == 5 and kept[0, 0] == 50
     image, boxes = _row_with_first_box(None)  # a real glyph at the left edge stays
     assert len(drop_band(boxes, image, chroma(image), normalised_grey(image))) == 6
+
+
+def _rendered_row(text: str = "5678 KMN"):
+    """A rendered Spanish plate, its normalised grey and chroma, and the renderer's glyph boxes."""
+    from alpr._components import chroma, normalised_grey
+
+    p = render_plate(text, "es", seed=0, style={}, height_px=96)
+    return p.image, normalised_grey(p.image), chroma(p.image), np.asarray(p.boxes, dtype=float)
+
+
+def test_glyph_lost_past_a_row_end_is_added_back():
+    from alpr.segment import _extend_ends
+
+    image, grey, colour, boxes = _rendered_row()
+    flags = np.zeros((len(boxes), 1))
+    row = np.hstack([boxes, flags])[1:-1]  # first and last glyph joined to the frame in the chosen mask
+    hm = float(np.median(boxes[:, 3]))
+    far = boxes[-1] + (1.5 * hm, 0, 0, 0)  # text or a screw well past the end
+    out = _extend_ends(row, np.vstack([boxes[[0, -1]], far]), image, grey, colour)
+    assert len(out) == len(boxes) and np.allclose(out[:, :4], boxes)
+
+
+def test_band_is_not_added_at_the_left_end():
+    from alpr.segment import _extend_ends
+
+    image, grey, colour, boxes = _rendered_row()
+    band = (2, boxes[0, 1], max(4, boxes[0, 0] - 6), boxes[0, 3])  # an EU band box just left of the text
+    row = np.hstack([boxes, np.zeros((len(boxes), 1))])
+    out = _extend_ends(row, np.array([band]), image, grey, colour)
+    assert len(out) == len(boxes)
+
+
+def test_glyph_beside_a_grown_grey_box_is_added_back():
+    from alpr._components import add_aligned
+
+    _, grey, _, boxes = _rendered_row()
+    # the occluder, grown past its soft edge, reaches a little into the next character's box
+    grey_box = np.array([boxes[4, 0] - 3, boxes[4, 1] - 2, boxes[5, 0] + 2 - (boxes[4, 0] - 3), boxes[4, 3] + 4])
+    row = np.vstack([np.hstack([boxes[[0, 1, 2, 3]], np.zeros((4, 1))]), (*grey_box, 1), (*boxes[6], 0)])
+    lost = boxes[5]  # the glyph next to the grey box: the chosen mask joined them
+    out = add_aligned(row, np.array([lost]), grey)
+    assert len(out) == 7 and np.allclose(out[5, :4], lost) and out[5, 4] == 0 and out[4, 4] == 1
+
+
+def test_second_look_only_beside_grey_boxes():
+    from alpr.segment import _beside
+
+    pool = np.array([[10, 0, 8, 20], [31, 0, 8, 20], [60, 0, 8, 20], [95, 0, 8, 20]], float)
+    grey_boxes = np.array([[40, 0, 15, 20]], float)  # reaches 40..55
+    assert _beside(pool, grey_boxes, 5.0)[:, 0].tolist() == [31, 60]

@@ -182,14 +182,17 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
 
 def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Character-like components of ``mask`` cut to the row's height band: a glyph joined to a
-    dark frame or car body above or below a tight crop comes apart from it there."""
+    dark frame or car body above or below a tight crop, or to a frame line along the band,
+    comes apart from it there."""
     top, bottom = comp.median(row[:, 1]), comp.median(row[:, 1] + row[:, 3])
     height = bottom - top
     if height < 4:
         return np.zeros((0, 4))
     lo, hi = max(0, int(round(top - 0.04 * height))), int(round(bottom + 0.04 * height))
+    # a frame edge running along the band, far longer than a glyph is wide, is cut away too
+    lines = cv2.morphologyEx(mask[lo:hi], cv2.MORPH_OPEN, np.ones((1, int(1.5 * height)), np.uint8))
     clipped = np.zeros_like(mask)
-    clipped[lo:hi] = mask[lo:hi]
+    clipped[lo:hi] = cv2.subtract(mask[lo:hi], lines)
     table = comp.component_table(clipped)
     if len(table) == 0:
         return np.zeros((0, 4))

@@ -222,3 +222,16 @@ def test_second_look_only_beside_grey_boxes():
     pool = np.array([[10, 0, 8, 20], [31, 0, 8, 20], [60, 0, 8, 20], [95, 0, 8, 20]], float)
     grey_boxes = np.array([[40, 0, 15, 20]], float)  # reaches 40..55
     assert _beside(pool, grey_boxes, 5.0)[:, 0].tolist() == [31, 60]
+
+
+def test_band_pieces_come_apart_from_a_frame_line_in_the_band():
+    from alpr.segment import _band_pieces
+
+    mask = np.zeros((96, 300), np.uint8)
+    boxes = np.array([(20 + 45 * k, 20, 26, 50) for k in range(6)], float)
+    for x, y, w, h in boxes.astype(int):
+        cv2.rectangle(mask, (x + 2, y + 2), (x + w - 3, y + h - 3), 255, 4)
+    mask[21:24, :] = 255  # a frame edge across the characters' tops, inside the row's band
+    pieces = _band_pieces(boxes, mask)
+    assert len(pieces) == 6
+    assert all(max(box_iou(tuple(b), tuple(p)) for p in pieces) > 0.8 for b in boxes)

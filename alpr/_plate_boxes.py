@@ -8,6 +8,7 @@ characters) and gives the plate's own outline for quads.
 
 import cv2
 import numpy as np
+from scipy import ndimage  # a dependency of scikit-image; Keras imports it anyway
 
 from alpr import _geometry as geo
 
@@ -23,7 +24,7 @@ def _local_glyph_heights(roi: np.ndarray) -> np.ndarray:
     rh = roi.shape[0]
     edge = max(1, int(0.1 * rh))
     ink[:edge], ink[-edge:], ink[:, :edge], ink[:, -edge:] = 0, 0, 0, 0  # the plate frame
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(ink, 8, cv2.CV_32S, cv2.CCL_BBDT)  # as the default, faster
     x, y, w, h, area = stats[1:].T.astype(float)
     fill = area / np.maximum(w * h, 1)
     ok = (h >= 0.35 * rh) & (h <= 0.95 * rh) & (w >= 0.08 * h) & (fill > 0.15) & (fill < 0.9)
@@ -43,12 +44,22 @@ def bright_boxes(grey: np.ndarray, blobs: np.ndarray) -> list[tuple[np.ndarray, 
     """
     mask = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 41, -6)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    # OpenCV's 4-connected statistics cost ~4x the labelling itself: take the bounding boxes from
+    # the labels and count the area only for regions of plate size and shape (same values)
+    n, labels = cv2.connectedComponents(mask, connectivity=4)
     if n <= 1:
         return []
-    x, y, w, h, area = stats[1:].T.astype(float)
-    fill = area / np.maximum(w * h, 1)
-    ok = (w >= 36) & (w <= 0.9 * grey.shape[1]) & (h >= 9) & (w / h >= 2.0) & (w / h <= 6.5) & (fill >= 0.4)
+    rows, cols = zip(*ndimage.find_objects(labels))
+    y = np.array([r.start for r in rows], float)
+    h = np.array([r.stop for r in rows], float) - y
+    x = np.array([c.start for c in cols], float)
+    w = np.array([c.stop for c in cols], float) - x
+    ok = (w >= 36) & (w <= 0.9 * grey.shape[1]) & (h >= 9) & (w / h >= 2.0) & (w / h <= 6.5)
+    fill = np.zeros(n - 1)
+    for k in np.flatnonzero(ok):
+        roi = labels[rows[k], cols[k]]
+        fill[k] = np.count_nonzero(roi == k + 1) / max(w[k] * h[k], 1)
+    ok &= fill >= 0.4
     out = []
     cx, cy = blobs[:, 0] + blobs[:, 2] / 2, blobs[:, 1] + blobs[:, 3] / 2
     for k in np.flatnonzero(ok):

@@ -29,7 +29,7 @@ from alpr import _geometry as geo
 from alpr import plate_net
 from alpr._components import as_uint8, normalised_grey
 from alpr._plate_boxes import bright_boxes
-from alpr._plate_rows import candidate_rows, char_blobs, row_quad, score_row
+from alpr._plate_rows import candidate_rows, char_blobs, row_lines, row_quad, score_row
 from alpr.segment import segment
 
 #: One worker for the learned detector, so it overlaps the classical cue on a 2-core machine.
@@ -102,7 +102,10 @@ def detect(
         if min(small.shape) < 24:
             break
         blobs = char_blobs(small)
-        rows = [(row_quad(small, row), score_row(small, row), row) for row in candidate_rows(small, blobs)]
+        rows = []
+        for row in candidate_rows(small, blobs):
+            lines = row_lines(row)
+            rows.append((row_quad(small, row, lines), score_row(small, row, lines), row))
         for quad, score in _fuse(rows, bright_boxes(small, blobs)):
             found.append(Detection((quad / (level * scale)).astype(np.float32), score))
     backed = [False] * len(found)

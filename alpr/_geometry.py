@@ -1,6 +1,8 @@
-"""Small geometry helpers: quads, boxes, IoU, union-find grouping."""
+"""Small geometry helpers: quads, boxes, IoU, grouping linked pairs."""
 
 import numpy as np
+from scipy import sparse  # a dependency of scikit-image; Keras imports it anyway
+from scipy.sparse import csgraph
 
 
 def quad_bbox(quad: np.ndarray) -> tuple[float, float, float, float]:
@@ -42,18 +44,12 @@ def order_corners(points: np.ndarray) -> np.ndarray:
 
 
 def group_pairs(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
-    """Connected groups (index arrays, size ≥ 2) of ``n`` nodes linked by the pairs (i, j)."""
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for a, b in zip(i.tolist(), j.tolist()):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(a) for a in range(n)])
-    return [np.flatnonzero(roots == r) for r in np.unique(roots) if (roots == r).sum() >= 2]
+    """Connected groups of ``n`` nodes linked by the pairs (i, j): index arrays of size ≥ 2, each
+    sorted, ordered by their smallest index."""
+    if len(i) == 0:
+        return []
+    graph = sparse.coo_matrix((np.ones(len(i), bool), (i, j)), shape=(n, n))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")  # members of a group together, in index order
+    groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+    return sorted((g for g in groups if len(g) >= 2), key=lambda g: g[0])

@@ -48,18 +48,16 @@ def candidate_rows(grey: np.ndarray, boxes: np.ndarray | None = None) -> list[np
         return []
     x, y, w, h = boxes[:, :4].T
     cy = y + h / 2
-    pairs_i, pairs_j = [], []
-    for k in range(1, min(_NEIGHBOURS, n - 1) + 1):
-        i = np.arange(n - k)
-        j = i + k
-        hm = np.maximum(h[i], h[j])
-        ratio = h[i] / h[j]
-        gap = x[j] - (x[i] + w[i])
-        ok = (gap > -0.15 * hm) & (gap < 1.8 * hm) & (ratio > 0.7) & (ratio < 1.43) & (np.abs(cy[i] - cy[j]) < 0.35 * hm)
-        pairs_i.append(i[ok])
-        pairs_j.append(j[ok])
+    # every pair (i, j) of blobs at most _NEIGHBOURS apart in x order, tested at once
+    i = np.repeat(np.arange(n), min(_NEIGHBOURS, n - 1))
+    j = i + np.tile(np.arange(1, min(_NEIGHBOURS, n - 1) + 1), n)
+    i, j = i[j < n], j[j < n]
+    hm = np.maximum(h[i], h[j])
+    ratio = h[i] / h[j]
+    gap = x[j] - (x[i] + w[i])
+    ok = (gap > -0.15 * hm) & (gap < 1.8 * hm) & (ratio > 0.7) & (ratio < 1.43) & (np.abs(cy[i] - cy[j]) < 0.35 * hm)
     rows = []
-    for group in geo.group_pairs(n, np.concatenate(pairs_i), np.concatenate(pairs_j)):
+    for group in geo.group_pairs(n, i[ok], j[ok]):
         if len(group) < 3:
             continue
         members, (count, _) = comp.best_row(boxes[group])

@@ -1,8 +1,6 @@
 """Small geometry helpers: quads, boxes, IoU, grouping linked pairs."""
 
 import numpy as np
-from scipy import sparse  # a dependency of scikit-image; Keras imports it anyway
-from scipy.sparse import csgraph
 
 
 def quad_bbox(quad: np.ndarray) -> tuple[float, float, float, float]:
@@ -48,8 +46,18 @@ def group_pairs(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
     sorted, ordered by their smallest index."""
     if len(i) == 0:
         return []
-    graph = sparse.coo_matrix((np.ones(len(i), bool), (i, j)), shape=(n, n))
-    _, labels = csgraph.connected_components(graph, directed=False)
+    # every node's label falls to the smallest index of its group: linked nodes take the smaller
+    # of their labels, then labels jump to their label's label, until nothing changes
+    labels = np.arange(n)
+    while True:
+        new = labels.copy()
+        smaller = np.minimum(labels[i], labels[j])
+        np.minimum.at(new, i, smaller)
+        np.minimum.at(new, j, smaller)
+        new = new[new]
+        if np.array_equal(new, labels):
+            break
+        labels = new
     order = np.argsort(labels, kind="stable")  # members of a group together, in index order
     groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
-    return sorted((g for g in groups if len(g) >= 2), key=lambda g: g[0])
+    return [g for g in groups if len(g) >= 2]

@@ -71,7 +71,7 @@ def candidate_rows(grey: np.ndarray, boxes: np.ndarray | None = None) -> list[np
 def _trim(row: np.ndarray) -> np.ndarray:
     """Drop members whose height or baseline stray from the row's (frame pieces, band, screws)."""
     h = row[:, 3]
-    hm = float(np.median(h))
+    hm = comp.median(h)
     row = row[np.abs(h - hm) <= 0.18 * hm]
     if len(row) < 3:
         return row
@@ -99,10 +99,10 @@ def row_quad(grey: np.ndarray, row: np.ndarray, lines=None) -> np.ndarray:
     band), and foreshortened like the characters' aspect ratio. ``lines``: ``row_lines(row)`` if
     already known."""
     top, bottom = row_lines(row) if lines is None else lines
-    hm = float(np.median(row[:, 3]))
+    hm = comp.median(row[:, 3])
     margin = _MARGIN * hm
     x0, x1 = float(row[0, 0]), float(row[-1, 0] + row[-1, 2])
-    squeeze = float(np.clip(np.median(row[:, 2] / row[:, 3]) / _GLYPH_ASPECT, 0.7, 1.05))
+    squeeze = float(np.clip(comp.median(row[:, 2] / row[:, 3]) / _GLYPH_ASPECT, 0.7, 1.05))
     width = max(_WIDTH * squeeze * hm, x1 - x0 + 1.6 * squeeze * hm)
     centre = (x0 + x1) / 2 - _OFFSET * squeeze * hm
     left, right = centre - width / 2, centre + width / 2
@@ -115,7 +115,7 @@ def score_row(grey: np.ndarray, row: np.ndarray, lines=None) -> float:
     known."""
     m = len(row)
     h = row[:, 3]
-    hm = float(np.median(h))
+    hm = comp.median(h)
     # solid blobs (windows, grey anonymisation boxes) may complete a row but are no glyphs
     glyphs = int((row[:, 4] < 0.8).sum())
     s_count = min(1.0, (m - 2) / 4) ** 0.5 * min(1.0, max(0, glyphs - 1) / 3)
@@ -133,14 +133,13 @@ def score_row(grey: np.ndarray, row: np.ndarray, lines=None) -> float:
     out_w, out_h = max(8, int(round(20 * (x1 - x0) / hm))), 30
     dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     band = cv2.warpPerspective(grey, cv2.getPerspectiveTransform(quad, dst), (out_w, out_h), flags=cv2.INTER_LINEAR)
-    ink, paper = np.percentile(band[6:24], (8, 80))
+    ink, paper = comp.percentiles(band[6:24], (8, 80))
     s_contrast = np.clip((paper - ink) / 50.0, 0, 1)
     mid = ink + 0.3 * (paper - ink)
     # the plate's margin: at least one clean light line above and one below the characters
     # (per quarter of the width, so a slightly tilted margin still counts)
-    dark = 0.0
-    for part in np.array_split(band < mid, 4, axis=1):
-        rows_dark = part.mean(axis=1)
-        dark += max(rows_dark[0:6].min(), rows_dark[24:30].min()) / 4
+    starts = [k * (out_w // 4) + min(k, out_w % 4) for k in range(4)]  # np.array_split's quarters
+    rows_dark = np.add.reduceat(band < mid, starts, axis=1, dtype=np.int64) / np.diff([*starts, out_w])
+    dark = sum(np.maximum(rows_dark[0:6].min(axis=0), rows_dark[24:30].min(axis=0)) / 4, 0.0)
     s_margin = np.clip(1 - dark / 0.35, 0, 1)
     return float(s_count * (0.3 + 0.7 * s_height) * (0.3 + 0.7 * s_line) * s_contrast * (0.2 + 0.8 * s_margin))

@@ -27,7 +27,7 @@ import numpy as np
 
 from alpr import _geometry as geo
 from alpr import plate_net
-from alpr._components import as_uint8, normalised_grey
+from alpr._components import as_uint8, median, normalised_grey
 from alpr._plate_boxes import bright_boxes
 from alpr._plate_rows import candidate_rows, char_blobs, row_lines, row_quad, score_row
 from alpr.segment import segment
@@ -166,7 +166,7 @@ def _fuse(rows, boxes) -> list[tuple[np.ndarray, float]]:
         best = None
         for k, (quad, score, row) in enumerate(rows):
             cx, cy = row[:, 0].mean() + row[:, 2].mean() / 2, row[:, 1].mean() + row[:, 3].mean() / 2
-            ratio = bh / float(np.median(row[:, 3]))
+            ratio = bh / median(row[:, 3])
             if bx < cx < bx + bw and by < cy < by + bh and 1.1 < ratio < 2.4 and (best is None or score > rows[best][1]):
                 best = k
         if best is None:

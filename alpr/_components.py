@@ -319,6 +319,19 @@ def spread(grey: np.ndarray, box) -> float:
     return hi - lo
 
 
+def row_line(glyphs: np.ndarray):
+    """The median height of a row's glyph boxes and a function giving how far (pixels, signed)
+    the centres of other boxes lie from the line fitted through the glyphs' centres."""
+    hm = median(glyphs[:, 3])
+    cx, cy = glyphs[:, 0] + glyphs[:, 2] / 2, glyphs[:, 1] + glyphs[:, 3] / 2
+    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
+
+    def off_line(boxes: np.ndarray) -> np.ndarray:
+        return boxes[:, 1] + boxes[:, 3] / 2 - (slope * (boxes[:, 0] + boxes[:, 2] / 2) + icept)
+
+    return hm, off_line
+
+
 def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """The row with character-like boxes from other binarisations (``pool``) added in its holes
     where they sit on the row's line, have its characters' height, show some ink contrast (no
@@ -331,13 +344,11 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     glyph = row[:, 4] == 0 if row.shape[1] > 4 else np.ones(len(row), bool)
     if glyph.sum() < 3 or len(pool) == 0:
         return row
-    hm = median(row[glyph, 3])
-    cx, cy = row[glyph, 0] + row[glyph, 2] / 2, row[glyph, 1] + row[glyph, 3] / 2
-    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
+    hm, off_line = row_line(row[glyph])
     x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
     x, y, w, h = pool[:, :4].T
-    c = y + h / 2 - (slope * (x + w / 2) + icept)
+    c = off_line(pool)
     fits = (0.8 * hm <= h) & (h <= 1.2 * hm) & (w <= 0.9 * hm) & (np.abs(c) < 0.15 * hm) & (x0 <= x) & (x + w <= x1)
     # what overlaps the row now still does once boxes are added: test those once, up front
     slack = np.where(glyph, 0.0, 0.15 * hm)
@@ -355,24 +366,3 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
         row = np.vstack([row, (x, y, w, h) + (0,) * (row.shape[1] - 4)])[order]
         glyph, slack = np.append(glyph, True)[order], np.append(slack, 0.0)[order]
     return row
-    contrast = median([spread(grey, b) for b in row])
-    hm = median(row[:, 3])
-    cx, cy = row[:, 0] + row[:, 2] / 2, row[:, 1] + row[:, 3] / 2
-    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
-    x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
-    pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
-    x, y, w, h = pool[:, :4].T
-    c = y + h / 2 - (slope * (x + w / 2) + icept)
-    fits = (0.8 * hm <= h) & (h <= 1.2 * hm) & (w <= 0.9 * hm) & (np.abs(c) < 0.15 * hm) & (x0 <= x) & (x + w <= x1)
-    # what overlaps the row now still does once boxes are added: test those once, up front
-    overlap = np.minimum(row[:, 0] + row[:, 2], (x + w)[:, None]) - np.maximum(row[:, 0], x[:, None])
-    fits &= ~np.any(overlap > -0.05 * hm, axis=1)
-    for x, y, w, h in pool[fits, :4]:
-        if np.any(np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x) > -0.05 * hm):
-            continue
-        if spread(grey, (x, y, w, h)) < 0.5 * contrast:
-            continue
-        row = np.vstack([row, (x, y, w, h) + (0,) * (row.shape[1] - 4)])
-        row = row[np.argsort(row[:, 0])]
-    return row
-

@@ -155,11 +155,9 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     glyphs = row[row[:, 4] == 0, :4]
     if len(glyphs) < 3 or len(pool) == 0:
         return row
-    hm = comp.median(glyphs[:, 3])
-    cx, cy = glyphs[:, 0] + glyphs[:, 2] / 2, glyphs[:, 1] + glyphs[:, 3] / 2
-    slope, icept = np.polyfit(cx, cy, 1) if np.ptp(cx) > 0 else (0.0, float(cy.mean()))
+    hm, off_line = comp.row_line(glyphs)
     x, y, w, h = pool[:, :4].T
-    c = y + h / 2 - (slope * (x + w / 2) + icept)
+    c = off_line(pool)
     fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
     fits &= (x > 1) & (x + w < grey.shape[1] - 1)
     pool = pool[fits, :4]

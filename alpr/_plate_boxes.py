@@ -8,7 +8,7 @@ characters) and gives the plate's own outline for quads.
 
 import cv2
 import numpy as np
-from scipy import ndimage  # a dependency of scikit-image; Keras imports it anyway
+from scipy import ndimage
 
 from alpr import _geometry as geo
 

@@ -92,4 +92,3 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
         if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA or spreads[0] < _BAND_SPREAD * median(spreads[1:]):
             return rest
     return boxes
-

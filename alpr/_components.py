@@ -347,7 +347,7 @@ def add_aligned(row: np.ndarray, pool: np.ndarray, grey: np.ndarray) -> np.ndarr
     hm, off_line = row_line(row[glyph])
     x0, x1 = row[0, 0], row[-1, 0] + row[-1, 2]  # holes only: the band, frame and screws lie outside
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
-    x, y, w, h = pool[:, :4].T
+    x, _, w, h = pool[:, :4].T
     c = off_line(pool)
     fits = (0.8 * hm <= h) & (h <= 1.2 * hm) & (w <= 0.9 * hm) & (np.abs(c) < 0.15 * hm) & (x0 <= x) & (x + w <= x1)
     # what overlaps the row now still does once boxes are added: test those once, up front

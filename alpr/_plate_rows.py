@@ -93,12 +93,11 @@ def row_lines(row: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]
     return (float(a_top), float(b_top)), (float(a_bottom), float(b_bottom))
 
 
-def row_quad(grey: np.ndarray, row: np.ndarray, lines=None) -> np.ndarray:
+def row_quad(grey: np.ndarray, row: np.ndarray, lines) -> np.ndarray:
     """Plate quad (TL, TR, BR, BL) around a character row, from the EU layout: the plate is about
     7.2 character heights wide and 1.5 high, centred a quarter character left of the text (the
-    band), and foreshortened like the characters' aspect ratio. ``lines``: ``row_lines(row)`` if
-    already known."""
-    top, bottom = row_lines(row) if lines is None else lines
+    band), and foreshortened like the characters' aspect ratio. ``lines``: ``row_lines(row)``."""
+    top, bottom = lines
     hm = comp.median(row[:, 3])
     margin = _MARGIN * hm
     x0, x1 = float(row[0, 0]), float(row[-1, 0] + row[-1, 2])
@@ -109,10 +108,9 @@ def row_quad(grey: np.ndarray, row: np.ndarray, lines=None) -> np.ndarray:
     return geo.quad_from_line(left, right, (top[0], top[1] - margin), (bottom[0], bottom[1] + margin))
 
 
-def score_row(grey: np.ndarray, row: np.ndarray, lines=None) -> float:
+def score_row(grey: np.ndarray, row: np.ndarray, lines) -> float:
     """How plate-like a row is, in [0, 1]: count, uniform heights, straight baseline, contrast and
-    clean light margins above and below the characters. ``lines``: ``row_lines(row)`` if already
-    known."""
+    clean light margins above and below the characters. ``lines``: ``row_lines(row)``."""
     m = len(row)
     h = row[:, 3]
     hm = comp.median(h)
@@ -122,7 +120,7 @@ def score_row(grey: np.ndarray, row: np.ndarray, lines=None) -> float:
     if m > 10:
         s_count *= 10 / m
     s_height = np.clip(1 - (h.std() / h.mean()) / 0.2, 0, 1)
-    top, bottom = row_lines(row) if lines is None else lines
+    top, bottom = lines
     cx = row[:, 0] + row[:, 2] / 2
     resid = np.sqrt(np.mean((row[:, 1] + h - (bottom[0] * cx + bottom[1])) ** 2)) / hm
     s_line = np.clip(1 - resid / 0.12, 0, 1)

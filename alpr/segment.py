@@ -156,7 +156,7 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     if len(glyphs) < 3 or len(pool) == 0:
         return row
     hm, off_line = comp.row_line(glyphs)
-    x, y, w, h = pool[:, :4].T
+    x, _, w, h = pool[:, :4].T
     c = off_line(pool)
     fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
     fits &= (x > 1) & (x + w < grey.shape[1] - 1)

@@ -3,7 +3,9 @@
 Data: plates from :func:`alpr.synth.render.render_plate`, characters cut by their ink boxes with
 segmentation jitter (each side of the box moved independently, loose and tight crops; widened
 boxes bring neighbouring-glyph fragments and plate borders in naturally), a small rotation /
-shear / perspective applied to the context around the character before cutting, and a
+shear / perspective applied to the context around the character before cutting (per policy also
+a sloping baseline as on plates seen from the side, the box then following the warped glyph, and
+plates with inverted polarity), and a
 photometric chain (albumentations) aimed at real photos: low resolution, defocus / motion /
 Gaussian blur, noise, JPEG, brightness / contrast / gamma / illumination gradients, colour shifts
 (incl. swapped channels) before the grey conversion, and partial grey occlusion boxes like the
@@ -40,19 +42,28 @@ class CropPolicy:
     pad_y: tuple[float, float] = (0.0, 0.08)  # per side, top and bottom independently
     shift: float = 0.03  # whole-box shift, x and y
     rotate: float = 8.0  # degrees
+    slope: float = 0.0  # degrees: sloping baseline with upright strokes (vertical shear), as on a
+    # plate photographed from the side
+    slope_rate: float = 0.0  # share of crops given a slope within +-slope
     shear: float = 22.0  # degrees, horizontal (unrectified plates seen at an angle)
     aspect: tuple[float, float] = (0.8, 1.2)  # horizontal squeeze / stretch of the crop
     grey_box_rate: float = 0.25  # share of plates with a neighbouring glyph under a grey box
     substitute_rate: float = 0.5  # share of characters replaced at random (balances classes)
+    invert_rate: float = 0.0  # share of plates with inverted polarity (light characters on dark)
+    box_follows_warp: bool = False  # cut the axis-aligned box around the *warped* glyph, as a
+    # ground-truth box or a connected component of a tilted character would be
     photometric: bool = True
 
 
 DEFAULT_POLICY = CropPolicy()
+#: Real crops are often cut from plates seen from the side (baselines sloping by 15-30 degrees),
+#: and a few plates are light on dark.
+WIDE_POLICY = CropPolicy(slope=30.0, slope_rate=0.25, invert_rate=0.05, box_follows_warp=True)
 #: German (FE-Schrift) tells O from 0 largely by width: keep horizontal stretching small there.
 #: (The shipped "de" model was trained with slightly different box padding, kept here so its
 #: recorded command reproduces it.)
 COUNTRY_POLICY = {
-    "es": DEFAULT_POLICY,
+    "es": WIDE_POLICY,
     "de": CropPolicy(aspect=(0.93, 1.07), pad_x=(-0.02, 0.10), pad_y=(-0.02, 0.10)),
     "eu": CropPolicy(aspect=(0.93, 1.07)),
 }
@@ -185,12 +196,15 @@ def _cut(image: np.ndarray, box, rng: np.random.Generator, policy: CropPolicy) -
     src = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else image
     ctx = src[Y0 + pad : Y1 + pad, X0 + pad : X1 + pad]
     ccx, ccy = cx - X0, cy - Y0
-    if policy.rotate or policy.shear:
+    if policy.rotate or policy.shear or policy.slope_rate:
         ang = rng.uniform(-policy.rotate, policy.rotate)
         sh = np.tan(np.radians(rng.uniform(-policy.shear, policy.shear)))
         M = cv2.getRotationMatrix2D((ccx, ccy), ang, 1.0)
         S = np.array([[1, sh, -sh * ccy], [0, 1, 0], [0, 0, 1]])
         M = (np.vstack([M, [0, 0, 1]]) @ S)[:2]
+        if policy.slope_rate > 0 and rng.random() < policy.slope_rate:
+            sv = np.tan(np.radians(rng.uniform(-policy.slope, policy.slope)))
+            M = (np.array([[1, 0, 0], [sv, 1, -sv * ccx], [0, 0, 1]]) @ np.vstack([M, [0, 0, 1]]))[:2]
         # mild perspective: different vertical scale on the two sides
         k = rng.uniform(-0.06, 0.06)
         src_pts = np.float32([[0, 0], [ctx.shape[1], 0], [ctx.shape[1], ctx.shape[0]], [0, ctx.shape[0]]])
@@ -202,6 +216,12 @@ def _cut(image: np.ndarray, box, rng: np.random.Generator, policy: CropPolicy) -
         dst_pts[2, 1] -= k * ctx.shape[0] / 2
         P = cv2.getPerspectiveTransform(src_pts, dst_pts) @ np.vstack([M, [0, 0, 1]])
         ctx = cv2.warpPerspective(ctx, P, (ctx.shape[1], ctx.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if policy.box_follows_warp:  # the same padding around the warped glyph's bounding box
+            ink = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]) - np.float32([X0, Y0])
+            warped = cv2.perspectiveTransform(ink[None], P)[0]
+            (ix0, iy0), (ix1, iy1) = warped.min(axis=0), warped.max(axis=0)
+            l, r, t, b = ix0 - (x - l), ix1 + (r - x - w), iy0 - (y - t), iy1 + (b - y - h)
+            ccx, ccy, cw, chh = (l + r) / 2, (t + b) / 2, r - l, b - t
     a, bb = int(round(ccx - cw / 2)), int(round(ccy - chh / 2))
     crop = ctx[max(0, bb) : max(0, bb) + max(1, int(round(chh))), max(0, a) : max(0, a) + max(1, int(round(cw)))]
     return crop if crop.size else None
@@ -236,6 +256,8 @@ def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_
         plate = _training_plate(country, rng, policy.substitute_rate)
         rendered = render(plate, plate.country, rng=rng, height_px=int(rng.integers(*policy.plate_height)), style=_style(plate.country, rng))
         image = np.ascontiguousarray(rendered.image[..., :3]).copy()
+        if policy.invert_rate > 0 and rng.random() < policy.invert_rate:
+            image = 255 - image
         chars = list(rendered.plate.text)
         boxes = np.asarray(rendered.boxes)
         hidden = set()

@@ -1,0 +1,29 @@
+"""The synthetic character crops the CNN is trained on (alpr.training.make_crops)."""
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from alpr.training import CLEAN_POLICY, make_crops
+
+
+def grey_median(crop: np.ndarray) -> float:
+    return float(np.median(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)))
+
+
+def test_inverted_plates_give_light_characters_on_dark():
+    normal, _ = make_crops("es", 40, 3, policy=CLEAN_POLICY, progress=False)
+    inverted, _ = make_crops("es", 40, 3, policy=replace(CLEAN_POLICY, invert_rate=1.0), progress=False)
+    assert np.mean([grey_median(c) for c in normal]) > 150
+    assert np.mean([grey_median(c) for c in inverted]) < 105
+
+
+def test_box_follows_a_sloped_glyph():
+    sloped = replace(CLEAN_POLICY, slope=30.0, slope_rate=1.0)
+    fixed, _ = make_crops("es", 60, 4, policy=sloped, progress=False)
+    following, labels = make_crops("es", 60, 4, policy=replace(sloped, box_follows_warp=True), progress=False)
+    assert len(fixed) == len(following) == len(labels) == 60
+    aspect = np.array([c.shape[0] / c.shape[1] for c in following]) / np.array([c.shape[0] / c.shape[1] for c in fixed])
+    # a sloped glyph's upright bounding box is taller for its width than the glyph itself
+    assert np.median(aspect) > 1.1

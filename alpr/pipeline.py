@@ -26,7 +26,8 @@ DEFAULT_MODELS = {"de": "de", "es": "es", "eu": "eu"}
 AUTO_COUNTRIES = ("de", "es")
 #: Plate positions that may be unreadable (covered or anonymised) in a reported plate.
 MAX_MISSING = 2
-#: A crop whose text line slopes by at least this many degrees is also read levelled (see read_crop).
+#: A crop whose text line slopes, or whose strokes lean, by at least this many degrees is also
+#: read levelled (see read_crop).
 MIN_SKEW_DEGREES = 2.0
 
 
@@ -113,8 +114,8 @@ class Recognizer:
     def read_crop(self, plate_image: np.ndarray) -> Plate | None:
         """Read an image that is already just the plate (detection skipped); ``None`` if no valid plate fits.
 
-        A crop of a plate seen from the side (sloping text line) is read twice, as it is and
-        levelled by :mod:`alpr.deskew`, and the more confident valid reading wins.
+        A crop of a plate seen from the side (sloping text line) or rolled (leaning strokes) is
+        also read levelled by :mod:`alpr.deskew`, and the most confident valid reading wins.
         """
         plate_image = _check_image(plate_image)
         h, w = plate_image.shape[:2]
@@ -125,15 +126,18 @@ class Recognizer:
 
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
-        slopes, its levelled version too; the more confident valid reading wins."""
+        slopes or its strokes lean, its levelled versions too; the most confident valid reading wins."""
         plate = self._read_rectified(crop, quad, score)
         with self._stage("deskew"):
-            slope = deskew.estimate_slope(crop)
-            levelled = deskew.level(crop, slope) if abs(np.degrees(np.arctan(slope))) >= MIN_SKEW_DEGREES else None
-        if levelled is not None:
-            image, crop_quad = levelled
-            image_quad = cv2.perspectiveTransform(crop_quad[None], _plate_to_image(crop.shape, quad))[0]
-            other = self._read_rectified(image, image_quad, score)
+            slope = _significant(deskew.estimate_slope(crop))
+            lean = _significant(deskew.estimate_lean(deskew.level(crop, slope)[0] if slope else crop))
+        to_image = _plate_to_image(crop.shape, quad)
+        for shears in dict.fromkeys([(slope, 0.0), (slope, lean)]):
+            if shears == (0.0, 0.0):
+                continue
+            with self._stage("deskew"):
+                image, crop_quad = deskew.level(crop, *shears)
+            other = self._read_rectified(image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score)
             if other is not None and (plate is None or other.confidence > plate.confidence):
                 plate = other
         return plate
@@ -185,6 +189,11 @@ def _check_image(image) -> np.ndarray:
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return image
+
+
+def _significant(shear: float) -> float:
+    """``shear`` (a tangent), or 0 when it is under MIN_SKEW_DEGREES."""
+    return shear if abs(np.degrees(np.arctan(shear))) >= MIN_SKEW_DEGREES else 0.0
 
 
 def _plate_to_image(shape, quad: np.ndarray) -> np.ndarray:

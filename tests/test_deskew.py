@@ -27,8 +27,20 @@ def test_estimates_the_slope_of_a_sheared_plate(degrees):
     assert abs(np.degrees(np.arctan(deskew.estimate_slope(image))) - degrees) <= 1.5
 
 
-def test_flat_image_has_no_slope():
-    assert deskew.estimate_slope(np.full((40, 160, 3), 128, np.uint8)) == 0.0
+@pytest.mark.parametrize("degrees", [-20, -8, 0, 12, 25])
+def test_estimates_how_far_the_strokes_lean(degrees):
+    plate = sloped_plate("HD AD 891", "de", 0.0, seed=degrees + 60)
+    lean = np.tan(np.radians(degrees))
+    h, w = plate.shape[:2]
+    italic = cv2.warpAffine(plate, np.float32([[1, -lean, lean * h / 2], [0, 1, 0]]), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    assert abs(np.degrees(np.arctan(deskew.estimate_lean(italic))) - degrees) <= 2.0
+    upright, _ = deskew.level(italic, 0.0, deskew.estimate_lean(italic))
+    assert abs(np.degrees(np.arctan(deskew.estimate_lean(upright)))) <= 1.0
+
+
+def test_flat_image_has_no_slope_or_lean():
+    flat = np.full((40, 160, 3), 128, np.uint8)
+    assert deskew.estimate_slope(flat) == 0.0 and deskew.estimate_lean(flat) == 0.0
 
 
 def test_level_undoes_the_shear_and_its_quad_maps_back():

@@ -286,6 +286,11 @@ def _es_m(w, h):
     return [_p(0, h).to(w * 0.09, 0).to(w / 2, h * 0.85).to(w * 0.91, 0).to(w, h)]
 
 
+def _es_w(w, h):
+    # Spanish plates: the middle strokes of W meet at the full cap height (FE-Schrift: 0.28 down)
+    return [_p(0, 0).to(w * 0.24, h).to(w * 0.5, h * 0.04).to(w * 0.76, h).to(w, 0)]
+
+
 def _es_six(w, h):
     ry = h * 0.30
     cy = h - ry
@@ -301,8 +306,8 @@ def _es_eight(w, h):
     return [top, bottom]
 
 
-#: The Spanish plate font (a DIN 1451-like sans) differs from FE-Schrift mainly in these digits and M.
-_ES = {**_BASE, "1": _es_one, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight, "M": _es_m}
+#: The Spanish plate font (a DIN 1451-like sans) differs from FE-Schrift mainly in these digits, M and W.
+_ES = {**_BASE, "1": _es_one, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight, "M": _es_m, "W": _es_w}
 _FAMILIES = {"fe": _BASE, "es": _ES}
 #: Spanish plate characters: about 45 mm wide for 70-77 mm height.
 ES_WIDTH_MM = 45.0

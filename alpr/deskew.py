@@ -29,7 +29,7 @@ def _stroke_edges(image: np.ndarray):
     cut = int((1 - _EDGE_SHARE) * edges.size)
     voters = np.flatnonzero(edges > np.partition(edges, cut)[cut])
     ys, xs = np.divmod(voters, small.shape[1])
-    return ys, xs, edges[voters], small.shape
+    return ys.astype(np.float64), xs.astype(np.float64), edges[voters], small.shape
 
 
 def _best_shear(along: np.ndarray, across: np.ndarray, weights: np.ndarray, across_size: int, n_bins: int) -> float:
@@ -57,17 +57,25 @@ def _best_shear(along: np.ndarray, across: np.ndarray, weights: np.ndarray, acro
 
 def estimate_slope(image: np.ndarray) -> float:
     """The text baseline's slope (dy/dx, image coordinates: positive falls to the right) of a plate crop."""
-    ys, xs, weights, (h, w) = _stroke_edges(image)
-    n_bins = 2 * h + int(np.tan(np.radians(MAX_DEGREES)) * w) + 4
-    return _best_shear(ys, xs, weights, w, n_bins)
+    return estimate_shears(image)[0]
 
 
 def estimate_lean(image: np.ndarray) -> float:
-    """How far the strokes of a (levelled) plate crop lean: ``-dx/dy`` along a stroke, positive
-    when they lean right like italics. ``level(image, 0, lean)`` stands them upright."""
+    """How far the strokes of a plate crop lean once levelled: ``-dx/dy`` along a stroke,
+    positive when they lean right like italics. ``level(image, 0, lean)`` stands them upright."""
+    return estimate_shears(image)[1]
+
+
+def estimate_shears(image: np.ndarray) -> tuple[float, float]:
+    """``(slope, lean)`` of a plate crop from one edge pass: the lean is measured on the stroke
+    edges moved by the slope's vertical shear (which keeps vertical edges vertical), so
+    ``level(image, slope, lean)`` levels the text line and stands the strokes upright."""
     ys, xs, weights, (h, w) = _stroke_edges(image)
-    n_bins = 2 * w + int(np.tan(np.radians(MAX_DEGREES)) * h) + 4
-    return -_best_shear(xs, ys, weights, h, n_bins)
+    spread = np.tan(np.radians(MAX_DEGREES))
+    slope = _best_shear(ys, xs, weights, w, 2 * h + int(spread * w) + 4)
+    levelled_ys = ys - slope * (xs - w / 2)
+    lean = -_best_shear(xs, levelled_ys, weights, h, 2 * w + int(spread * (h + abs(slope) * w)) + 4)
+    return slope, lean
 
 
 def level(image: np.ndarray, slope: float, lean: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

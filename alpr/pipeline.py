@@ -129,8 +129,7 @@ class Recognizer:
         slopes or its strokes lean, its levelled versions too; the most confident valid reading wins."""
         plate = self._read_rectified(crop, quad, score)
         with self._stage("deskew"):
-            slope = _significant(deskew.estimate_slope(crop))
-            lean = _significant(deskew.estimate_lean(deskew.level(crop, slope)[0] if slope else crop))
+            slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
         to_image = _plate_to_image(crop.shape, quad)
         for shears in dict.fromkeys([(slope, 0.0), (slope, lean)]):
             if shears == (0.0, 0.0):

@@ -72,6 +72,12 @@ def build_model(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE,
     return keras.Model(inputs, logits, name="char_cnn")
 
 
+def describe_architecture(n_classes: int, width: int = 32) -> str:
+    """The model card's one-line description of :func:`build_model`'s network."""
+    return (f"char_cnn width={width}: conv{width // 2}-conv{width}-pool-conv{2 * width}x2-pool-conv{4 * width}-pool-"
+            f"dense{4 * width}-dense{n_classes}, BatchNorm+ReLU, logits")
+
+
 def preprocess_crop(crop: np.ndarray, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> np.ndarray:
     """One character crop (H x W [x 1|3|4] uint8/float BGR[A] or grey) -> float32 (h, w, 1) in [0, 1].
 

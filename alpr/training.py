@@ -331,7 +331,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     import keras
     import tensorflow as tf
 
-    from alpr.model import CharModel, build_model
+    from alpr.model import CharModel, build_model, describe_architecture
 
     alphabet = ALPHABETS[cfg.country]
     t0 = time.time()
@@ -371,7 +371,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
         "country": cfg.country,
         "alphabet": alphabet,
         "input_shape": list(x.shape[1:]),
-        "architecture": f"char_cnn width={cfg.width}: conv{cfg.width // 2}-conv{cfg.width}-pool-conv{2 * cfg.width}x2-pool-conv{4 * cfg.width}-pool-dense{4 * cfg.width}-dense{len(alphabet)}, BatchNorm+ReLU, logits",
+        "architecture": describe_architecture(len(alphabet), cfg.width),
         "parameters": int(clean.count_params()),
         "data": {
             "source": "synthetic only: alpr.synth.render.render_plate (no real images)",

@@ -46,16 +46,11 @@ class StickerPolicy:
             raise ValueError(f"max_stickers must be >= 1, got {self.max_stickers}")
 
 
-def draw_sticker(img: np.ndarray, rng: np.random.Generator, policy: StickerPolicy = StickerPolicy(), kind: str | None = None) -> np.ndarray:
-    """Draw one random sticker on a single ``(H, W)`` or ``(H, W, 1)`` float image in [0, 1]; returns a copy."""
-    out = np.array(img, np.float32).reshape(img.shape[0], img.shape[1])
-    h, w = out.shape
+def sticker_mask(h: int, w: int, rng: np.random.Generator, policy: StickerPolicy = StickerPolicy(), kind: str | None = None) -> np.ndarray:
+    """A bool ``(h, w)`` mask of one random sticker (bar, dot or rectangle) on or around the glyph."""
     kind = kind or str(rng.choice(KINDS))
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    lo, hi = np.percentile(out, (5.0, 95.0))
-    dark = rng.random() < policy.dark_share
-    level = float(np.clip((lo if dark else hi) + rng.normal(0.0, 0.06), 0.0, 1.0))
     mask = np.zeros((h, w), np.uint8)
     cx, cy = rng.uniform(-0.1, 1.1) * w, rng.uniform(-0.1, 1.1) * h  # on or around the glyph
     if kind == "bar":
@@ -68,7 +63,18 @@ def draw_sticker(img: np.ndarray, rng: np.random.Generator, policy: StickerPolic
     else:
         rw, rh = (rng.uniform(*policy.rect_size, size=2) * h).astype(int) + 1
         cv2.rectangle(mask, (int(cx - rw / 2), int(cy - rh / 2)), (int(cx + rw / 2), int(cy + rh / 2)), 1, -1)
-    on = mask.astype(bool)
+    return mask.astype(bool)
+
+
+def draw_sticker(img: np.ndarray, rng: np.random.Generator, policy: StickerPolicy = StickerPolicy(), kind: str | None = None) -> np.ndarray:
+    """Draw one random sticker on a single ``(H, W)`` or ``(H, W, 1)`` float image in [0, 1]; returns a copy."""
+    out = np.array(img, np.float32).reshape(img.shape[0], img.shape[1])
+    h, w = out.shape
+    kind = kind or str(rng.choice(KINDS))
+    lo, hi = np.percentile(out, (5.0, 95.0))
+    dark = rng.random() < policy.dark_share
+    level = float(np.clip((lo if dark else hi) + rng.normal(0.0, 0.06), 0.0, 1.0))
+    on = sticker_mask(h, w, rng, policy, kind)
     out[on] = np.clip(level + rng.normal(0.0, 0.02, int(on.sum())), 0.0, 1.0)
     return out.reshape(img.shape)
 

@@ -9,6 +9,13 @@
   p(x')), x' found by PGD steps on that KL (the one inner loss that is not
   :func:`attacks.core.objective`; projection and steps are the shared core's).
 
+Adversarial stickers (``patch_rate`` > 0): that share of every batch gets, instead of its L∞
+example, a *worst-case sticker*: a random bar / dot / rectangle mask on or around the glyph
+(:func:`defense.augment.sticker_mask`) whose pixels are free in [0, 1] and set by ``patch_steps``
+signed-gradient steps on the same objective (the L∞ projection of the shared core with a per-pixel
+radius of 1 inside the mask and 0 outside). This is the digital counterpart of the printed patch
+of ``attacks.patch`` (a sticker on the glyph), so the model learns to read through it.
+
 The adversarial examples are crafted with the network in inference mode (BatchNorm moving
 statistics, no dropout) and the update runs in training mode on the concatenated clean +
 adversarial batch; for PGD-AT and FGSM-RS the loss is ``w·CE(clean) + (1 - w)·CE(adversarial)``
@@ -38,7 +45,7 @@ from typing import Callable
 import numpy as np
 
 from attacks import core
-from defense.augment import StickerPolicy, add_stickers
+from defense.augment import StickerPolicy, add_stickers, sticker_mask
 
 METHODS = ("pgd", "fgsm-rs", "trades")
 
@@ -59,6 +66,8 @@ class HardenConfig:
     trades_steps: int = 5
     clean_weight: float = 0.5
     sticker_rate: float = 0.3
+    patch_rate: float = 0.0
+    patch_steps: int = 5
     guard_samples: int = 500
     guard_steps: int = 10
     guard_drop: float = 0.2
@@ -69,7 +78,7 @@ class HardenConfig:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if not 0.0 < self.eps <= 1.0:
             raise ValueError(f"eps must be in (0, 1], got {self.eps}")
-        for name in ("epochs", "batch_size", "pgd_steps", "trades_steps", "guard_samples", "guard_steps"):
+        for name in ("epochs", "batch_size", "pgd_steps", "trades_steps", "patch_steps", "guard_samples", "guard_steps"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.clean_weight < 1.0:
@@ -77,6 +86,8 @@ class HardenConfig:
         if self.ramp_epochs < 0 or self.learning_rate <= 0 or self.trades_beta < 0:
             raise ValueError("ramp_epochs, trades_beta must be >= 0 and learning_rate > 0")
         StickerPolicy(rate=self.sticker_rate)  # validates the rate
+        if not 0.0 <= self.patch_rate <= 1.0:
+            raise ValueError(f"patch_rate must be in [0, 1], got {self.patch_rate}")
 
 
 def pgd_evaluator(x_val, y_val, eps: float, *, steps: int = 10, seed: int = 0) -> Callable:
@@ -114,8 +125,30 @@ def _trades_attack(net, x, x_start, eps, steps):
     return x_adv
 
 
+def _patch_attack(net, x, x_start, y, mask, steps):
+    """Worst-case stickers: ``steps`` signed-gradient steps of :func:`attacks.core.objective` on the
+    pixels under ``mask`` (free in [0, 1]; every other pixel stays as in ``x``), from ``x_start``."""
+    import tensorflow as tf
+
+    x_adv = x_start
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            tape.watch(x_adv)
+            obj = tf.reduce_sum(core.objective(net(x_adv, training=False), y, False))
+        x_adv = core.clip_to_ball(x_adv + _PATCH_STEP * core.normalized_step(tape.gradient(obj, x_adv), "inf"), x, mask, "inf")
+    return x_adv
+
+
+#: Signed step of the sticker attack (pixel values are free in [0, 1] under the mask).
+_PATCH_STEP = 0.25
+
+
 def make_train_step(net, optimizer, cfg: HardenConfig):
-    """The compiled update ``(x, x_start, y, eps) -> (loss, clean_acc, adv_acc)`` of ``cfg.method``."""
+    """The compiled update ``(x, x_start, y, eps, mask) -> (loss, clean_acc, adv_acc)`` of ``cfg.method``.
+
+    The first ``len(mask)`` samples of the batch get an adversarial sticker under their ``mask``
+    (:func:`_patch_attack`, starting from their ``x_start``); the others the method's L∞ example.
+    """
     import tensorflow as tf
 
     shape = tuple(int(d) for d in net.inputs[0].shape[1:])
@@ -124,14 +157,20 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits
     w, no = float(cfg.clean_weight), tf.constant(False)
 
-    @tf.function(input_signature=[x_spec, x_spec, y_spec, scalar])
-    def train_step(x, x_start, y, eps):
+    def linf_examples(x, x_start, y, eps):
         if cfg.method == "fgsm-rs":
-            x_adv = step_fn(x_start, x, y, no, eps, cfg.fgsm_alpha * eps)[0]
-        elif cfg.method == "pgd":
-            x_adv = run_fn(x_start, x, y, no, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps), no)[0]
-        else:
-            x_adv = _trades_attack(net, x, x_start, eps, cfg.trades_steps)
+            return step_fn(x_start, x, y, no, eps, cfg.fgsm_alpha * eps)[0]
+        if cfg.method == "pgd":
+            return run_fn(x_start, x, y, no, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps), no)[0]
+        return _trades_attack(net, x, x_start, eps, cfg.trades_steps)
+
+    @tf.function(input_signature=[x_spec, x_spec, y_spec, scalar, x_spec])
+    def train_step(x, x_start, y, eps, mask):
+        k, n = tf.shape(mask)[0], tf.shape(x)[0]
+        # either part may be empty (no stickers, or a batch of stickers only): skip it then
+        patched = tf.cond(k > 0, lambda: _patch_attack(net, x[:k], x_start[:k], y[:k], mask, cfg.patch_steps), lambda: x[:0])
+        rest = tf.cond(k < n, lambda: linf_examples(x[k:], x_start[k:], y[k:], eps), lambda: x[:0])
+        x_adv = tf.concat([patched, rest], 0)
         x_adv = tf.stop_gradient(x_adv)
         with tf.GradientTape() as tape:
             z_clean, z_adv = tf.split(net(tf.concat([x, x_adv], 0), training=True), 2)
@@ -145,6 +184,22 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
         return loss, acc[0], acc[1]
 
     return train_step
+
+
+def _patch_masks(start: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
+    """Sticker masks ``(k, H, W, 1)`` for the first ``k = round(rate · batch)`` samples; their rows
+    of ``start`` (in place) get uniform noise under the mask, the sticker attack's random start."""
+    k = int(round(rate * len(start)))
+    h, w = start.shape[1:3]
+    masks = np.zeros((k, h, w, 1), np.float32)
+    for i in range(k):
+        masks[i, ..., 0] = sticker_mask(h, w, rng, _PATCH_SHAPES)
+        start[i] = np.where(masks[i] > 0, rng.uniform(0, 1, (h, w, 1)), start[i])
+    return masks
+
+
+#: Shapes of the adversarial stickers: one bar, dot or rectangle up to ~15 % of the input.
+_PATCH_SHAPES = StickerPolicy(rate=1.0)
 
 
 def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable | None = None,
@@ -200,7 +255,8 @@ def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable 
             xb = xe[idx]
             start = core.random_start(xb, eps_t, "inf", rng) if cfg.method != "trades" else \
                 np.clip(xb + 0.001 * rng.standard_normal(xb.shape), 0, 1).astype(np.float32)
-            out = train_step(xb, start, y[idx], np.float32(eps_t))
+            masks = _patch_masks(start, rng, cfg.patch_rate)
+            out = train_step(xb, start, y[idx], np.float32(eps_t), masks)
             sums += [float(v) for v in out]
             it += 1
             if progress and b % 20 == 0:

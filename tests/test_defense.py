@@ -105,6 +105,28 @@ def test_other_methods_run(toy_data, method):
     assert np.isfinite(hist["loss"][0])
 
 
+def test_sticker_attack_changes_only_masked_pixels_and_hurts(toy_data):
+    import tensorflow as tf
+
+    from defense.training import _patch_attack, _patch_masks
+
+    (x, y), (xv, yv) = toy_data
+    net = _fresh(data=(x, y), epochs=3)
+    xb = xv[:64].copy()
+    start = xb.copy()
+    masks = _patch_masks(start, np.random.default_rng(0), 0.5)
+    assert masks.shape == (32, *xb.shape[1:]) and 0 < masks.mean() < 0.3
+    x_adv = _patch_attack(net, tf.constant(xb[:32]), tf.constant(start[:32]), tf.constant(yv[:32]), tf.constant(masks), 5).numpy()
+    assert np.array_equal(x_adv[masks == 0], xb[:32][masks == 0]) and x_adv.min() >= 0 and x_adv.max() <= 1
+    assert np.mean(core.predict(net, x_adv) == yv[:32]) < np.mean(core.predict(net, xb[:32]) == yv[:32])
+    cfg = HardenConfig(method="fgsm-rs", eps=0.1, epochs=1, batch_size=100, patch_rate=0.3, patch_steps=2,
+                       guard_samples=50, guard_steps=2)
+    _, hist = harden(CharModel(net, DIGITS), x[:300], y[:300], xv, yv, cfg, progress=False, log=lambda *_: None)
+    assert np.isfinite(hist["loss"][0])
+    with pytest.raises(ValueError, match="patch_rate"):
+        HardenConfig(patch_rate=1.5)
+
+
 def test_square_attack_stays_in_ball_and_fools_undefended(toy_data):
     from defense.square import square_attack
 
@@ -153,6 +175,19 @@ def test_harden_cli_smoke(tiny_es, tmp_path):
     assert load_model(out).alphabet == card["alphabet"]
     again = run("harden", "--country", "es", "--from", tiny_es, "--out", out)
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_harden_cli_from_scratch_with_stickers(tmp_path):
+    out = tmp_path / "s.keras"
+    r = run("harden", "--country", "es", "--from", "scratch", "--width", 4, "--method", "pgd", "--steps", 2,
+            "--patch-rate", "0.25", "--patch-steps", 2, "--samples", 64, "--val-samples", 32, "--epochs", 1,
+            "--out", out, "--quiet", "--seed", 1)
+    assert r.exit_code == 0, r.output
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["hardening"]["fine_tuned"] is False and card["hardening"]["config"]["patch_rate"] == 0.25
+    assert "--width 4" in card["command"] and "width=4" in card["architecture"]
+    bad = run("harden", "--country", "es", "--width", 8, "--out", tmp_path / "x.keras")
+    assert bad.exit_code == 2 and "--width" in bad.output
 
 
 def test_robustness_cli_smoke(tiny_es, tmp_path):

@@ -54,21 +54,29 @@ def _robust(model, x, y, eps, seed):
 @click.option("--samples", type=click.IntRange(10, 10_000_000), default=40_000, show_default=True, help="Synthetic training characters.")
 @click.option("--val-samples", type=click.IntRange(10, 100_000), default=2000, show_default=True,
               help="Synthetic held-out characters (guard uses 500 of them; final figures all).")
-@click.option("--from", "base", default=None, metavar="de|es|FILE", help="Model to fine-tune (default: the country's undefended model).")
+@click.option("--from", "base", default=None, metavar="de|es|FILE|scratch",
+              help="Model to fine-tune (default: the country's undefended model), or 'scratch' for a new network "
+                   "of --width trained adversarially from random weights.")
+@click.option("--width", type=click.IntRange(4, 256), default=32, show_default=True,
+              help="Network width with --from scratch (32: ~0.34 M parameters; 48: ~0.75 M).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .keras (card beside it as .json).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Training-curve PNG (default: OUT stem + -training.png).")
 @click.option("--batch-size", type=click.IntRange(2, 4096), default=128, show_default=True)
 @click.option("--lr", "learning_rate", type=FractionType(low=1e-9, high=1.0), default="0.001", show_default=True, help="Peak Adam learning rate (cosine decay).")
 @click.option("--clean-weight", type=FractionType(low=0.0, high=0.99), default="0.5", show_default=True, help="Share of the clean loss (pgd, fgsm-rs).")
 @click.option("--sticker-rate", type=FractionType(low=0.0, high=1.0), default="0.3", show_default=True, help="Share of samples with random stickers each epoch.")
+@click.option("--patch-rate", type=FractionType(low=0.0, high=1.0), default="0", show_default=True,
+              help="Share of each batch given a worst-case sticker (free pixels under a random bar/dot/rectangle "
+                   "mask, found by --patch-steps gradient steps) instead of its L∞ example: physical robustness.")
+@click.option("--patch-steps", type=click.IntRange(1, 100), default=5, show_default=True, help="Gradient steps of the sticker attack.")
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True, help="PGD-AT steps (step 2.5 ε / steps).")
 @click.option("--ramp", "ramp_epochs", type=FractionType(low=0.0, high=1000.0), default="1", show_default=True, help="Epochs of linear ε ramp-up.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder caching the generated data (.npz).")
 @click.option("--force", is_flag=True, help="Overwrite OUT.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @seed_option
-def command(country, method, eps, epochs, samples, val_samples, base, out, plot, batch_size, learning_rate, clean_weight,
-            sticker_rate, steps, ramp_epochs, cache, force, quiet, seed):
+def command(country, method, eps, epochs, samples, val_samples, base, width, out, plot, batch_size, learning_rate, clean_weight,
+            sticker_rate, patch_rate, patch_steps, steps, ramp_epochs, cache, force, quiet, seed):
     """Adversarially fine-tune the character CNN of --country and save it with its model card.
 
     Fine-tunes --from (default: the shipped undefended model) on freshly generated synthetic crops
@@ -94,7 +102,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
     import keras
     import tensorflow as tf
 
-    from alpr.model import save_model
+    from alpr.model import INPUT_SHAPE, CharModel, build_model, describe_architecture, save_model
     from alpr.plates import ALPHABETS
     from alpr.training import TEST_SEED_OFFSET, policy_for
     from dataclasses import asdict
@@ -103,11 +111,23 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
     from defense.training import HardenConfig, harden
 
     base = base or country
-    model = load_char_model(base, "--from")
-    if model.alphabet != ALPHABETS[country]:
-        raise UserError(f"--from {base}: its alphabet {model.alphabet!r} is not the {country} alphabet")
+    scratch = base == "scratch"
+    if width != 32 and not scratch:
+        raise UserError("--width applies only with --from scratch (a fine-tuned model keeps its architecture)")
+    if scratch:
+        keras.utils.set_random_seed(seed)  # seeded initial weights
+        alphabet = ALPHABETS[country]
+        model = CharModel(build_model(len(alphabet), width=width), alphabet, {
+            "country": country, "alphabet": alphabet, "input_shape": list(INPUT_SHAPE),
+            "architecture": describe_architecture(len(alphabet), width)})
+        model.card["parameters"] = int(model.keras_model.count_params())
+    else:
+        model = load_char_model(base, "--from")
+        if model.alphabet != ALPHABETS[country]:
+            raise UserError(f"--from {base}: its alphabet {model.alphabet!r} is not the {country} alphabet")
     cfg = HardenConfig(method=method, eps=eps, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                       clean_weight=clean_weight, sticker_rate=sticker_rate, pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
+                       clean_weight=clean_weight, sticker_rate=sticker_rate, patch_rate=patch_rate, patch_steps=patch_steps,
+                       pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
     t0 = time.time()
     x, y = _data(country, samples, seed, cache, not quiet)
     x_val, y_val = _data(country, val_samples, seed + TEST_SEED_OFFSET, cache, not quiet)
@@ -120,7 +140,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
                                "--epochs", str(epochs), "--samples", str(samples), "--val-samples", str(val_samples),
                                "--from", str(base), "--batch-size", str(batch_size), "--lr", f"{learning_rate:g}",
                                "--clean-weight", f"{clean_weight:g}", "--sticker-rate", f"{sticker_rate:g}",
-                               "--steps", str(steps), "--ramp", f"{ramp_epochs:g}", "--seed", str(seed), "--out", str(out)])
+                               "--patch-rate", f"{patch_rate:g}", "--patch-steps", str(patch_steps),
+                               *(["--width", str(width)] if scratch else []), "--steps", str(steps), "--ramp", f"{ramp_epochs:g}", "--seed", str(seed), "--out", str(out)])
     card = {k: model.card[k] for k in ("country", "alphabet", "input_shape", "architecture", "parameters") if k in model.card}
     card.update(
         name=out.stem,
@@ -128,13 +149,16 @@ def command(country, method, eps, epochs, samples, val_samples, base, out, plot,
         hardened_from={"model": str(base), "command": model.card.get("command")},
         hardening={
             "method": method, "norm": "inf", "eps": eps, "eps_255": round(eps * 255, 4),
-            "epochs_planned": epochs, "epochs_run": len(hist["epoch"]), "fine_tuned": True,
-            "description": (f"fine-tuned from the undefended '{base}' model (same architecture) with "
+            "epochs_planned": epochs, "epochs_run": len(hist["epoch"]), "fine_tuned": not scratch,
+            "description": (("trained from random weights (seed " + str(seed) + ") with " if scratch else
+                             f"fine-tuned from the undefended '{base}' model (same architecture) with ")
                             + {"pgd": f"PGD-{steps} adversarial training (Madry et al. 2018), step 2.5 eps/{steps}",
                                "fgsm-rs": "FGSM with uniform random start, step 1.25 eps (Wong et al. 2020)",
                                "trades": "TRADES (Zhang et al. 2019), beta 6, 5 KL-PGD steps"}[method]
                             + f"; loss {clean_weight:g} clean + {1 - clean_weight:g} adversarial CE" * (method != "trades")
-                            + f"; eps ramped linearly over {ramp_epochs:g} epoch(s); random stickers on {sticker_rate:.0%} of the samples"),
+                            + f"; eps ramped linearly over {ramp_epochs:g} epoch(s); random stickers on {sticker_rate:.0%} of the samples"
+                            + (f"; worst-case stickers ({patch_steps} gradient steps under a random mask) instead of the "
+                               f"L∞ example on {patch_rate:.0%} of each batch" if patch_rate > 0 else "")),
             "config": hist["config"], "history": {k: hist[k] for k in ("epoch", "eps", "loss", "train_clean_acc",
                                                                        "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")},
             "guard": {"initial": hist["initial"], "stopped_early": hist["stopped_early"], "best_epoch": hist["best_epoch"], "restored_epoch": hist["restored_epoch"],

@@ -119,7 +119,7 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
     empty if the row is implausible (no clean margin, ink everywhere between the boxes).
     ``grey`` is ``work``'s normalised grey."""
     empty = np.zeros((0, 5))
-    if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask):
+    if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask, greys):
         return empty
     for drop, arg in ((_drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
@@ -201,18 +201,47 @@ def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarr
     """The character row, or the two rows (top first) of a two-row plate, with the mask they
     come from and its other components."""
     boxes, mask, others, spare, pool = _find_row(grey)
-    if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0] or len(spare) < 2:
+    if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0]:
         return [boxes], mask, others, pool
-    members, (count, _) = comp.best_row(spare, max_slope=0.45)
-    second = _absorb_pieces(spare[members], others)
+    second = _second_row(boxes, np.vstack([spare, pool]), others)
+    if len(second) < 2:
+        return [boxes], mask, others, pool
     h1, h2 = comp.median(boxes[:, 3]), comp.median(second[:, 3])
     dy = abs((second[:, 1] + second[:, 3] / 2).mean() - (boxes[:, 1] + boxes[:, 3] / 2).mean())
     lo, hi = max(boxes[0, 0], second[0, 0]), min(boxes[-1, 0] + boxes[-1, 2], second[-1, 0] + second[-1, 2])
     span = min(boxes[-1, 0] + boxes[-1, 2] - boxes[0, 0], second[-1, 0] + second[-1, 2] - second[0, 0])
-    if count >= 2 and 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
+    if 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
         rows = sorted([boxes, second], key=lambda r: r[:, 1].mean())
         return rows, mask, others, pool
     return [boxes], mask, others, pool
+
+
+def _second_row(first: np.ndarray, cands: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """The best row of ``cands`` (the chosen mask's spare components first, then those of every
+    binarisation) that could be the other row of a two-row plate: boxes about as tall as the
+    ``first`` row's, one to two row heights above or below it. Looking only where the other
+    row can be keeps the frame, band and screws beside the first row from being taken for it,
+    and the other binarisations recover a row the chosen mask joined to the frame."""
+    h1 = comp.median(first[:, 3])
+    _, off_line = comp.row_line(first)
+    h, dy = cands[:, 3], np.abs(off_line(cands))
+    cands = cands[(h > 0.7 * h1) & (h < 1.45 * h1) & (dy > 0.9 * np.maximum(h, h1)) & (dy < 2.2 * np.maximum(h, h1))]
+    unique = []  # the same glyph is found by several binarisations: keep its best-sized box
+    for box in cands[np.argsort(np.abs(cands[:, 3] - h1), kind="stable")]:
+        if all(_shared(box, u) < 0.5 for u in unique):
+            unique.append(box)
+    if len(unique) < 2:
+        return np.zeros((0, 4))
+    unique = np.array(unique)
+    members, (count, _) = comp.best_row(unique, max_slope=0.45)
+    return _absorb_pieces(unique[members], others) if count >= 2 else np.zeros((0, 4))
+
+
+def _shared(a, b) -> float:
+    """The share of the smaller of two boxes that lies inside the other."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0) / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
 
 
 def _is_noise(image: np.ndarray) -> bool:
@@ -263,14 +292,16 @@ def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
     return comp.median(fractions) < 0.3
 
 
-def _clean_between(boxes: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the row's band is mostly background between the character boxes."""
+def _clean_between(boxes: np.ndarray, mask: np.ndarray, greys: np.ndarray) -> bool:
+    """Whether the row's band is mostly background between the character boxes (the grey
+    anonymisation boxes ``greys`` on the row count as characters, not as ink between them)."""
     y0, y1 = int(boxes[:, 1].min()), int((boxes[:, 1] + boxes[:, 3]).max())
     x0, x1 = int(boxes[0, 0]), int(boxes[-1, 0] + boxes[-1, 2])
     band = mask[y0:y1, x0:x1] > 0
     inside = np.zeros(band.shape[1], bool)
-    for x, _, w, _ in boxes.astype(int):
-        inside[max(0, x - x0) : x - x0 + w] = True
+    on_row = greys[np.minimum(greys[:, 1] + greys[:, 3], y1) - np.maximum(greys[:, 1], y0) > 0.5 * (y1 - y0)]
+    for x, _, w, _ in np.vstack([boxes[:, :4], on_row]).astype(int):
+        inside[max(0, x - x0) : max(0, x - x0 + w)] = True
     outside = band[:, ~inside]
     return outside.size == 0 or float(outside.mean()) < 0.6
 

@@ -127,7 +127,7 @@ class Recognizer:
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
         slopes or its strokes lean, its levelled versions too; the most confident valid reading wins."""
-        plate = self._read_rectified(crop, quad, score)
+        plate = self._read_rectified(crop, quad, score, known_plate=True)
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
         to_image = _plate_to_image(crop.shape, quad)
@@ -136,14 +136,19 @@ class Recognizer:
                 continue
             with self._stage("deskew"):
                 image, crop_quad = deskew.level(crop, *shears)
-            other = self._read_rectified(image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score)
+            other = self._read_rectified(
+                image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score, known_plate=True
+            )
             if other is not None and (plate is None or other.confidence > plate.confidence):
                 plate = other
         return plate
 
-    def _read_rectified(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
+    def _read_rectified(
+        self, crop: np.ndarray, quad: np.ndarray, score: float, *, known_plate: bool = False
+    ) -> Plate | None:
+        """Read one rectified plate image; ``known_plate``: the user gave it as a plate (see ``segment``)."""
         with self._stage("segment"):
-            seg = segment.segment(crop)
+            seg = segment.segment(crop, known_plate=known_plate)
         if len(seg.boxes) == 0:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]

@@ -22,6 +22,8 @@ WORK_HEIGHT = 96
 _MAX_WORK_WIDTH = 900
 #: Crops wider than this (width / height) are single-row plates; two-row plates are squarer.
 _TWO_ROW_MAX_ASPECT = 2.6
+#: With fewer glyphs than this in a row, a known plate is looked at again with its frame's edges cut away.
+_FEW_GLYPHS = 5
 
 
 @dataclass
@@ -47,12 +49,16 @@ class Segmentation:
     occluded: list[int] = field(default_factory=list)
 
 
-def segment(plate_bgr: np.ndarray) -> Segmentation:
+def segment(plate_bgr: np.ndarray, *, known_plate: bool = False) -> Segmentation:
     """Find the characters of a plate crop, left to right, with the gaps between groups.
 
     Args:
         plate_bgr: (H, W, 3) uint8 BGR (or (H, W) grey) image of one plate, tightly rectified or
             loosely cropped with some car body around it.
+        known_plate: the image is known to show a plate (a crop given by the user, not a
+            detector's candidate): when few glyphs stand free, look for glyphs joined to the
+            frame too. Off for candidates, where light lettering on dark car parts would give
+            rows that way.
 
     Returns:
         A ``Segmentation``; empty (no boxes) when no row of at least two characters is found.
@@ -73,7 +79,7 @@ def segment(plate_bgr: np.ndarray) -> Segmentation:
     grey = comp.normalised_grey(work)
     if not grey.any():
         return Segmentation()
-    rows, mask, others, pool = _find_rows(grey)
+    rows, mask, others, pool = _find_rows(grey, known_plate)
     colour = comp.chroma(work)
     greys = comp.flat_grey_boxes(work, comp.median(rows[0][:, 3]), colour) if len(rows[0]) else np.zeros((0, 4))
     rows = [_clean_row(r, mask, work, grey, colour, greys, pool) for r in rows]
@@ -197,10 +203,10 @@ def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return table[comp.char_like(table, 0.75 * height, 1.1 * height), :4].astype(float)
 
 
-def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+def _find_rows(grey: np.ndarray, framed: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """The character row, or the two rows (top first) of a two-row plate, with the mask they
-    come from and its other components."""
-    boxes, mask, others, spare, pool = _find_row(grey)
+    come from and its other components (``framed``: see ``_find_row``)."""
+    boxes, mask, others, spare, pool = _find_row(grey, framed)
     if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0]:
         return [boxes], mask, others, pool
     second = _second_row(boxes, np.vstack([spare, pool]), others)
@@ -252,31 +258,51 @@ def _is_noise(image: np.ndarray) -> bool:
     return spread < 1 or float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean()) > 2.6 * spread
 
 
-def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _find_row(grey: np.ndarray, framed: bool = False) -> tuple[np.ndarray, ...]:
     """Best character row over the binarisations, as float boxes (x, y, w, h), its mask, the
     mask's other components, those of them shaped like characters, and the character-shaped
-    components of every binarisation (to recover glyphs the chosen mask lost)."""
+    components of every binarisation (to recover glyphs the chosen mask lost).
+
+    With ``framed`` (the image is known to be a plate), when no binarisation gives a row of
+    ``_FEW_GLYPHS``, they are tried again with the long horizontal lines cut away (the frame's
+    edges, which join the glyphs of a tight crop; no glyph stroke is as long as the crop is
+    high), and such a row is taken if it has more glyphs."""
     height = grey.shape[0]
-    best_boxes, best_mask, best_others, best_key = np.zeros((0, 4)), None, np.zeros((0, 4)), -1.0
-    best_spare, pool = np.zeros((0, 4)), []
     masks = comp.dark_masks(grey, 0.7 * height) + comp.dark_masks(grey, 0.4 * height) + comp.global_masks(grey)
+    best, pool = None, []
     for mask in masks:
-        table = comp.component_table(mask)
-        if len(table) == 0:
-            continue
-        keep = comp.char_like(table, 0.18 * height, 0.97 * height)
-        cands, rest = table[keep, :4], table[~keep, :4]
-        pool.append(cands)
-        row, (count, quality) = comp.best_row(cands, max_slope=0.45)
-        if count < 2:
-            continue
-        key = min(count, 9) + 2.0 * quality / height
-        if key > best_key:
-            spare = np.delete(cands, row, axis=0)
-            others = np.vstack([rest, spare])
-            best_boxes, best_mask, best_others, best_key = _absorb_pieces(cands[row], others), mask, others, key
-            best_spare = spare
-    return best_boxes, best_mask, best_others, best_spare, np.vstack(pool) if pool else np.zeros((0, 4))
+        best = _better_row(mask, best, pool)
+    if framed and (best is None or best[0] < _FEW_GLYPHS):
+        cut = None
+        for mask in masks:
+            lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, height), np.uint8))
+            cut = _better_row(cv2.subtract(mask, lines), cut, pool)
+        if cut is not None and (best is None or cut[0] > best[0]):
+            best = cut
+    pool = np.vstack(pool) if pool else np.zeros((0, 4))
+    if best is None:
+        return np.zeros((0, 4)), None, np.zeros((0, 4)), np.zeros((0, 4)), pool
+    return (*best[2:], pool)
+
+
+def _better_row(mask: np.ndarray, best, pool: list):
+    """``best`` or, if it ranks higher, the row of ``mask``'s character-like components, as
+    (count, key, boxes, mask, other components, spare character-like ones); the
+    character-like components are added to ``pool``."""
+    height = mask.shape[0]
+    table = comp.component_table(mask)
+    if len(table) == 0:
+        return best
+    keep = comp.char_like(table, 0.18 * height, 0.97 * height)
+    cands, rest = table[keep, :4], table[~keep, :4]
+    pool.append(cands)
+    row, (count, quality) = comp.best_row(cands, max_slope=0.45)
+    key = min(count, 9) + 2.0 * quality / height
+    if count < 2 or (best is not None and key <= best[1]):
+        return best
+    spare = np.delete(cands, row, axis=0)
+    others = np.vstack([rest, spare])
+    return count, key, _absorb_pieces(cands[row], others), mask, others, spare
 
 
 def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:

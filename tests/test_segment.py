@@ -294,3 +294,17 @@ def test_second_row_is_looked_for_only_above_or_below_the_first():
     beside = np.array([(0, 2, 10, 80), (150, 0, 10, 78)], float)
     found = _second_row(first, np.vstack([beside, below, below + (1, 1, 0, 0)]), np.zeros((0, 4)))
     assert found.tolist() == below.tolist()
+
+
+@pytest.mark.parametrize("text, country", [("1234 BCD", "es"), ("5678 KMN", "es"), ("HD AD 89", "de")])
+def test_glyphs_joined_to_the_frame_of_a_tight_crop_are_found(text, country):
+    # the crop ends at the glyphs' tops and bottoms, where the frame's dark edges touch them;
+    # only a known plate is looked at that way (a detector's candidate may be car lettering)
+    p = render_plate(text, country, seed=0, style={})
+    y0, y1 = int(p.boxes[:, 1].min()), int((p.boxes[:, 1] + p.boxes[:, 3]).max())
+    image = p.image[y0 - 3 : y1 + 3].copy()
+    image[:4] = image[-4:] = 40
+    seg = segment(image, known_plate=True)
+    for x, y, w, h in p.boxes:
+        assert max(box_iou((x, y - y0 + 3, w, h), tuple(b)) for b in seg.boxes) >= 0.5
+    assert len(segment(image).boxes) == 0

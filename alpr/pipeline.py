@@ -29,6 +29,8 @@ MAX_MISSING = 2
 #: A crop whose text line slopes, or whose strokes lean, by at least this many degrees is also
 #: read levelled (see read_crop).
 MIN_SKEW_DEGREES = 2.0
+#: Readings of one crop whose confidences round to the same multiple of this are about as confident.
+CONFIDENCE_STEP = 0.01
 
 
 @dataclass
@@ -126,7 +128,8 @@ class Recognizer:
 
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
-        slopes or its strokes lean, its levelled versions too; the most confident valid reading wins."""
+        slopes or its strokes lean, its levelled versions too; the most confident valid reading
+        wins (of two about as confident, the one that leaves fewer plate positions unread)."""
         plate = self._read_rectified(crop, quad, score, known_plate=True)
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
@@ -139,7 +142,7 @@ class Recognizer:
             other = self._read_rectified(
                 image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score, known_plate=True
             )
-            if other is not None and (plate is None or other.confidence > plate.confidence):
+            if other is not None and (plate is None or _rank(other) > _rank(plate)):
                 plate = other
         return plate
 
@@ -193,6 +196,13 @@ def _check_image(image) -> np.ndarray:
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return image
+
+
+def _rank(plate: Plate) -> tuple[float, int]:
+    """How a reading of one plate ranks against another of it: confidence to CONFIDENCE_STEP,
+    then fewer unread positions (finer confidence differences are noise of the CNN, while a
+    character the other reading left unread is evidence)."""
+    return round(plate.confidence / CONFIDENCE_STEP), -plate.missing
 
 
 def _significant(shear: float) -> float:

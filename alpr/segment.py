@@ -232,8 +232,8 @@ def _second_row(first: np.ndarray, cands: np.ndarray, others: np.ndarray) -> np.
     _, off_line = comp.row_line(first)
     h, dy = cands[:, 3], np.abs(off_line(cands))
     cands = cands[(h > 0.7 * h1) & (h < 1.45 * h1) & (dy > 0.9 * np.maximum(h, h1)) & (dy < 2.2 * np.maximum(h, h1))]
-    unique = []  # the same glyph is found by several binarisations: keep its best-sized box
-    for box in cands[np.argsort(np.abs(cands[:, 3] - h1), kind="stable")]:
+    unique = []  # the same glyph is found by several binarisations: keep its first box
+    for box in cands:
         if all(_shared(box, u) < 0.5 for u in unique):
             unique.append(box)
     if len(unique) < 2:

@@ -11,6 +11,10 @@ import numpy as np
 
 from alpr._geometry import box_iou
 
+#: Grey spread (5×5 standard deviation) under which a region is taken for paint, not paper: a
+#: painted box is flatter than photographed paper, so it may be closer to the paper's level.
+_STILL_STD = 1.5
+
 
 def normalised_grey(image: np.ndarray, clip: float = 2.0) -> np.ndarray:
     """Grey image stretched to the full 0..255 range (robust to dark, night and tinted photos);
@@ -186,9 +190,10 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
     (x, y, w, h): the uniform grey boxes some datasets paint over characters to anonymise them
     (their grey may be darkened or tinted with the rest of the photo).
 
-    A pixel is flat when its 5×5 neighbourhood hardly varies; a flat region is kept if it is a
-    nearly full rectangle whose level differs from what lies just outside each of its four
-    sides (a flat plate background continues past some side and has holes for characters).
+    A pixel is flat when its 5×5 neighbourhood hardly varies (and still when it hardly varies
+    at all, as paint does); a flat or still region is kept if it is a nearly full rectangle
+    whose level differs from what lies just outside each of its four sides (a flat plate
+    background continues past some side and has holes for characters).
     ``colour`` is ``chroma(image_bgr)`` if already computed.
     """
     grey8 = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
@@ -197,7 +202,8 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
     std = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0))
     sat, _ = colour if colour is not None else chroma(image_bgr)
     min_area = 0.8 * (0.55 * char_h) * (0.25 * char_h)  # the smallest box kept below
-    flat = (std < 4) & (sat < max(28.0, median(sat) + 20)) & (mean > 12)
+    plain = (sat < max(28.0, median(sat) + 20)) & (mean > 12)
+    flat = (std < 4) & plain
     if flat.sum() < min_area:
         return np.zeros((0, 4))
     p5, p95 = _interpolate(grey8, (5, 95), np.float32)  # as np.percentile(grey, ...) each
@@ -206,18 +212,23 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
     size = (max(3, int(1.8 * char_h)), max(3, int(1.2 * char_h)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
     paper, ink = cv2.dilate(mean, kernel), cv2.erode(mean, kernel)  # ink: thick strokes are flat too
+    # a box whose grey is close to the paper's merges with flat paper at std < 4: the paint's
+    # stillness keeps it apart (and then half the darkness margin is enough)
+    still = (std < _STILL_STD) & plain & (mean < paper - 0.5 * thr) & (mean > ink + 0.5 * thr)
     flat &= (mean < paper - 1.5 * thr) & (mean > ink + 0.5 * thr)
-    if flat.sum() < max(min_area, 1):
+    enough = max(min_area, 1)
+    if flat.sum() < enough and still.sum() < enough:
         return np.zeros((0, 4))
     # flat regions of one level: bins 1.5 thr wide at two offsets keep a box whole in one of
     # them and apart from a paper or shade of another level that it touches through soft edges
     # (and the whole flat mask too: a box shaded top to bottom spans two bins)
-    tables, step = [_opened_components(flat.astype(np.uint8) * 255)], 1.5 * thr
-    for start in (0.0, 0.5 * step):
+    tables = [_opened_components(m.astype(np.uint8) * 255) for m in (flat, still)]
+    step = 1.5 * thr
+    for start in (0.0, 0.5 * step) if flat.sum() >= enough else ():
         bins = np.floor((mean - start) / step).astype(int)
         values = bins[flat]
         counts = np.bincount(values - values.min())  # as np.unique(values, return_counts=True)
-        for b in np.flatnonzero(counts >= max(min_area, 1)) + values.min():
+        for b in np.flatnonzero(counts >= enough) + values.min():
             part = (flat & (bins == b)).astype(np.uint8) * 255
             _, _, w, h = cv2.boundingRect(part)
             if h >= 0.55 * char_h and w >= 0.25 * char_h:  # else no box below fits in it

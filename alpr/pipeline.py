@@ -29,6 +29,8 @@ MAX_MISSING = 2
 #: A crop whose text line slopes, or whose strokes lean, by at least this many degrees is also
 #: read levelled (see read_crop).
 MIN_SKEW_DEGREES = 2.0
+#: Readings of one crop whose confidences round to the same multiple of this are about as confident.
+CONFIDENCE_STEP = 0.01
 
 
 @dataclass
@@ -126,8 +128,9 @@ class Recognizer:
 
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
-        slopes or its strokes lean, its levelled versions too; the most confident valid reading wins."""
-        plate = self._read_rectified(crop, quad, score)
+        slopes or its strokes lean, its levelled versions too; the most confident valid reading
+        wins (of two about as confident, the one that leaves fewer plate positions unread)."""
+        plate = self._read_rectified(crop, quad, score, known_plate=True)
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
         to_image = _plate_to_image(crop.shape, quad)
@@ -136,14 +139,19 @@ class Recognizer:
                 continue
             with self._stage("deskew"):
                 image, crop_quad = deskew.level(crop, *shears)
-            other = self._read_rectified(image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score)
-            if other is not None and (plate is None or other.confidence > plate.confidence):
+            other = self._read_rectified(
+                image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score, known_plate=True
+            )
+            if other is not None and (plate is None or _rank(other) > _rank(plate)):
                 plate = other
         return plate
 
-    def _read_rectified(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
+    def _read_rectified(
+        self, crop: np.ndarray, quad: np.ndarray, score: float, *, known_plate: bool = False
+    ) -> Plate | None:
+        """Read one rectified plate image; ``known_plate``: the user gave it as a plate (see ``segment``)."""
         with self._stage("segment"):
-            seg = segment.segment(crop)
+            seg = segment.segment(crop, known_plate=known_plate)
         if len(seg.boxes) == 0:
             return None
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
@@ -188,6 +196,13 @@ def _check_image(image) -> np.ndarray:
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return image
+
+
+def _rank(plate: Plate) -> tuple[float, int]:
+    """How a reading of one plate ranks against another of it: confidence to CONFIDENCE_STEP,
+    then fewer unread positions (finer confidence differences are noise of the CNN, while a
+    character the other reading left unread is evidence)."""
+    return round(plate.confidence / CONFIDENCE_STEP), -plate.missing
 
 
 def _significant(shear: float) -> float:

@@ -22,6 +22,8 @@ WORK_HEIGHT = 96
 _MAX_WORK_WIDTH = 900
 #: Crops wider than this (width / height) are single-row plates; two-row plates are squarer.
 _TWO_ROW_MAX_ASPECT = 2.6
+#: With fewer glyphs than this in a row, a known plate is looked at again with its frame's edges cut away.
+_FEW_GLYPHS = 5
 
 
 @dataclass
@@ -47,12 +49,16 @@ class Segmentation:
     occluded: list[int] = field(default_factory=list)
 
 
-def segment(plate_bgr: np.ndarray) -> Segmentation:
+def segment(plate_bgr: np.ndarray, *, known_plate: bool = False) -> Segmentation:
     """Find the characters of a plate crop, left to right, with the gaps between groups.
 
     Args:
         plate_bgr: (H, W, 3) uint8 BGR (or (H, W) grey) image of one plate, tightly rectified or
             loosely cropped with some car body around it.
+        known_plate: the image is known to show a plate (a crop given by the user, not a
+            detector's candidate): when few glyphs stand free, look for glyphs joined to the
+            frame too. Off for candidates, where light lettering on dark car parts would give
+            rows that way.
 
     Returns:
         A ``Segmentation``; empty (no boxes) when no row of at least two characters is found.
@@ -73,7 +79,7 @@ def segment(plate_bgr: np.ndarray) -> Segmentation:
     grey = comp.normalised_grey(work)
     if not grey.any():
         return Segmentation()
-    rows, mask, others, pool = _find_rows(grey)
+    rows, mask, others, pool = _find_rows(grey, known_plate)
     colour = comp.chroma(work)
     greys = comp.flat_grey_boxes(work, comp.median(rows[0][:, 3]), colour) if len(rows[0]) else np.zeros((0, 4))
     rows = [_clean_row(r, mask, work, grey, colour, greys, pool) for r in rows]
@@ -119,7 +125,7 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
     empty if the row is implausible (no clean margin, ink everywhere between the boxes).
     ``grey`` is ``work``'s normalised grey."""
     empty = np.zeros((0, 5))
-    if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask):
+    if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask, greys):
         return empty
     for drop, arg in ((_drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
@@ -197,22 +203,51 @@ def _band_pieces(row: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return table[comp.char_like(table, 0.75 * height, 1.1 * height), :4].astype(float)
 
 
-def _find_rows(grey: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+def _find_rows(grey: np.ndarray, framed: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """The character row, or the two rows (top first) of a two-row plate, with the mask they
-    come from and its other components."""
-    boxes, mask, others, spare, pool = _find_row(grey)
-    if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0] or len(spare) < 2:
+    come from and its other components (``framed``: see ``_find_row``)."""
+    boxes, mask, others, spare, pool = _find_row(grey, framed)
+    if len(boxes) < 2 or grey.shape[1] > _TWO_ROW_MAX_ASPECT * grey.shape[0]:
         return [boxes], mask, others, pool
-    members, (count, _) = comp.best_row(spare, max_slope=0.45)
-    second = _absorb_pieces(spare[members], others)
+    second = _second_row(boxes, np.vstack([spare, pool]), others)
+    if len(second) < 2:
+        return [boxes], mask, others, pool
     h1, h2 = comp.median(boxes[:, 3]), comp.median(second[:, 3])
     dy = abs((second[:, 1] + second[:, 3] / 2).mean() - (boxes[:, 1] + boxes[:, 3] / 2).mean())
     lo, hi = max(boxes[0, 0], second[0, 0]), min(boxes[-1, 0] + boxes[-1, 2], second[-1, 0] + second[-1, 2])
     span = min(boxes[-1, 0] + boxes[-1, 2] - boxes[0, 0], second[-1, 0] + second[-1, 2] - second[0, 0])
-    if count >= 2 and 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
+    if 0.7 < h2 / h1 < 1.45 and 0.9 * max(h1, h2) < dy < 2.2 * max(h1, h2) and hi - lo > 0.4 * span:
         rows = sorted([boxes, second], key=lambda r: r[:, 1].mean())
         return rows, mask, others, pool
     return [boxes], mask, others, pool
+
+
+def _second_row(first: np.ndarray, cands: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """The best row of ``cands`` (the chosen mask's spare components first, then those of every
+    binarisation) that could be the other row of a two-row plate: boxes about as tall as the
+    ``first`` row's, one to two row heights above or below it. Looking only where the other
+    row can be keeps the frame, band and screws beside the first row from being taken for it,
+    and the other binarisations recover a row the chosen mask joined to the frame."""
+    h1 = comp.median(first[:, 3])
+    _, off_line = comp.row_line(first)
+    h, dy = cands[:, 3], np.abs(off_line(cands))
+    cands = cands[(h > 0.7 * h1) & (h < 1.45 * h1) & (dy > 0.9 * np.maximum(h, h1)) & (dy < 2.2 * np.maximum(h, h1))]
+    unique = []  # the same glyph is found by several binarisations: keep its first box
+    for box in cands:
+        if all(_shared(box, u) < 0.5 for u in unique):
+            unique.append(box)
+    if len(unique) < 2:
+        return np.zeros((0, 4))
+    unique = np.array(unique)
+    members, (count, _) = comp.best_row(unique, max_slope=0.45)
+    return _absorb_pieces(unique[members], others) if count >= 2 else np.zeros((0, 4))
+
+
+def _shared(a, b) -> float:
+    """The share of the smaller of two boxes that lies inside the other."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0) / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
 
 
 def _is_noise(image: np.ndarray) -> bool:
@@ -223,31 +258,51 @@ def _is_noise(image: np.ndarray) -> bool:
     return spread < 1 or float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean()) > 2.6 * spread
 
 
-def _find_row(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _find_row(grey: np.ndarray, framed: bool = False) -> tuple[np.ndarray, ...]:
     """Best character row over the binarisations, as float boxes (x, y, w, h), its mask, the
     mask's other components, those of them shaped like characters, and the character-shaped
-    components of every binarisation (to recover glyphs the chosen mask lost)."""
+    components of every binarisation (to recover glyphs the chosen mask lost).
+
+    With ``framed`` (the image is known to be a plate), when no binarisation gives a row of
+    ``_FEW_GLYPHS``, they are tried again with the long horizontal lines cut away (the frame's
+    edges, which join the glyphs of a tight crop; no glyph stroke is as long as the crop is
+    high), and such a row is taken if it has more glyphs."""
     height = grey.shape[0]
-    best_boxes, best_mask, best_others, best_key = np.zeros((0, 4)), None, np.zeros((0, 4)), -1.0
-    best_spare, pool = np.zeros((0, 4)), []
     masks = comp.dark_masks(grey, 0.7 * height) + comp.dark_masks(grey, 0.4 * height) + comp.global_masks(grey)
+    best, pool = None, []
     for mask in masks:
-        table = comp.component_table(mask)
-        if len(table) == 0:
-            continue
-        keep = comp.char_like(table, 0.18 * height, 0.97 * height)
-        cands, rest = table[keep, :4], table[~keep, :4]
-        pool.append(cands)
-        row, (count, quality) = comp.best_row(cands, max_slope=0.45)
-        if count < 2:
-            continue
-        key = min(count, 9) + 2.0 * quality / height
-        if key > best_key:
-            spare = np.delete(cands, row, axis=0)
-            others = np.vstack([rest, spare])
-            best_boxes, best_mask, best_others, best_key = _absorb_pieces(cands[row], others), mask, others, key
-            best_spare = spare
-    return best_boxes, best_mask, best_others, best_spare, np.vstack(pool) if pool else np.zeros((0, 4))
+        best = _better_row(mask, best, pool)
+    if framed and (best is None or best[0] < _FEW_GLYPHS):
+        cut = None
+        for mask in masks:
+            lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, height), np.uint8))
+            cut = _better_row(cv2.subtract(mask, lines), cut, pool)
+        if cut is not None and (best is None or cut[0] > best[0]):
+            best = cut
+    pool = np.vstack(pool) if pool else np.zeros((0, 4))
+    if best is None:
+        return np.zeros((0, 4)), None, np.zeros((0, 4)), np.zeros((0, 4)), pool
+    return (*best[2:], pool)
+
+
+def _better_row(mask: np.ndarray, best, pool: list):
+    """``best`` or, if it ranks higher, the row of ``mask``'s character-like components, as
+    (count, key, boxes, mask, other components, spare character-like ones); the
+    character-like components are added to ``pool``."""
+    height = mask.shape[0]
+    table = comp.component_table(mask)
+    if len(table) == 0:
+        return best
+    keep = comp.char_like(table, 0.18 * height, 0.97 * height)
+    cands, rest = table[keep, :4], table[~keep, :4]
+    pool.append(cands)
+    row, (count, quality) = comp.best_row(cands, max_slope=0.45)
+    key = min(count, 9) + 2.0 * quality / height
+    if count < 2 or (best is not None and key <= best[1]):
+        return best
+    spare = np.delete(cands, row, axis=0)
+    others = np.vstack([rest, spare])
+    return count, key, _absorb_pieces(cands[row], others), mask, others, spare
 
 
 def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
@@ -263,14 +318,16 @@ def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
     return comp.median(fractions) < 0.3
 
 
-def _clean_between(boxes: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the row's band is mostly background between the character boxes."""
+def _clean_between(boxes: np.ndarray, mask: np.ndarray, greys: np.ndarray) -> bool:
+    """Whether the row's band is mostly background between the character boxes (the grey
+    anonymisation boxes ``greys`` on the row count as characters, not as ink between them)."""
     y0, y1 = int(boxes[:, 1].min()), int((boxes[:, 1] + boxes[:, 3]).max())
     x0, x1 = int(boxes[0, 0]), int(boxes[-1, 0] + boxes[-1, 2])
     band = mask[y0:y1, x0:x1] > 0
     inside = np.zeros(band.shape[1], bool)
-    for x, _, w, _ in boxes.astype(int):
-        inside[max(0, x - x0) : x - x0 + w] = True
+    on_row = greys[np.minimum(greys[:, 1] + greys[:, 3], y1) - np.maximum(greys[:, 1], y0) > 0.5 * (y1 - y0)]
+    for x, _, w, _ in np.vstack([boxes[:, :4], on_row]).astype(int):
+        inside[max(0, x - x0) : max(0, x - x0 + w)] = True
     outside = band[:, ~inside]
     return outside.size == 0 or float(outside.mean()) < 0.6
 

@@ -103,3 +103,12 @@ def test_cli_crop_mode_and_annotation(tmp_path):
 def test_cli_refuses_unknown_model():
     result = CliRunner().invoke(main, ["recognize", "x.jpg", "--model", "no-such-model"])
     assert result.exit_code == 2 and "no-such-model" in result.output
+
+
+def test_of_two_about_as_confident_readings_the_fuller_one_ranks_first():
+    from alpr.pipeline import Plate, _rank
+
+    full, gappy = Plate("1234BCD", "es", 0.996, []), Plate("1234CD", "es", 0.999, [], missing=1)
+    assert _rank(full) > _rank(gappy)  # a confidence difference under CONFIDENCE_STEP is noise
+    unsure = Plate("1234BCD", "es", 0.80, [])
+    assert _rank(gappy) > _rank(unsure)  # a clearly more confident reading still wins

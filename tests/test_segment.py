@@ -235,3 +235,76 @@ def test_band_pieces_come_apart_from_a_frame_line_in_the_band():
     pieces = _band_pieces(boxes, mask)
     assert len(pieces) == 6
     assert all(max(box_iou(tuple(b), tuple(p)) for p in pieces) > 0.8 for b in boxes)
+
+
+@pytest.mark.parametrize("index", [1, 2, 5])
+def test_light_grey_box_on_a_noisy_plate_is_reported_as_occluded(index):
+    # a painted box is flatter than the photographed paper around it, even when its grey is
+    # close to the paper's and the paper is flat enough to merge with it at the coarse test
+    p = render_plate("1234 BCD", "es", seed=0, style={})
+    image = p.image.astype(np.float32) + np.random.default_rng(index).normal(0, 3, p.image.shape)
+    x, y, w, h = (int(v) for v in p.boxes[index])
+    pad = max(2, w // 6)
+    level = float(np.median(p.image)) - 20
+    cv2.rectangle(image, (x - pad, y - 2), (x + w + pad, y + h + 2), (level,) * 3, -1)
+    seg = segment(np.clip(image, 0, 255).astype(np.uint8))
+    assert len(seg.boxes) == len(p.boxes)
+    assert seg.occluded == [index]
+
+
+def _two_row_plate(grey_index=None) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A two-row plate (digits over letters, EU band down the left, dark frame) made from a
+    rendered one-row plate, with a grey box over character ``grey_index``; and its glyph boxes."""
+    p = render_plate("1234 BCD", "es", seed=0, style={})
+    b, image = p.boxes, p.image
+    y0, y1 = int(b[:, 1].min()) - 4, int((b[:, 1] + b[:, 3]).max()) + 4
+    top = image[y0:y1, int(b[0, 0]) - 8 : int(b[3, 0] + b[3, 2]) + 8]
+    bottom = image[y0:y1, int(b[4, 0]) - 8 : int(b[6, 0] + b[6, 2]) + 8]
+    h, w = 2 * top.shape[0] + 24, top.shape[1] + 40
+    out = np.full((h, w, 3), image[3, image.shape[1] // 2], np.uint8)
+    out[8 : 8 + top.shape[0], 30 : 30 + top.shape[1]] = top
+    bx, by = 30 + (top.shape[1] - bottom.shape[1]) // 2, 16 + top.shape[0]
+    out[by : by + bottom.shape[0], bx : bx + bottom.shape[1]] = bottom
+    out[4 : h - 4, 4:22] = (160, 60, 20)
+    cv2.rectangle(out, (1, 1), (w - 2, h - 2), (30, 30, 30), 2)
+    truth = [(30 + x - int(b[0, 0]) + 8, 8 + y - y0, bw, bh) for x, y, bw, bh in b[:4]]
+    truth += [(bx + x - int(b[4, 0]) + 8, by + y - y0, bw, bh) for x, y, bw, bh in b[4:]]
+    if grey_index is not None:
+        x, y, bw, bh = truth[grey_index]
+        cv2.rectangle(out, (x - 3, y - 2), (x + bw + 3, y + bh + 2), (128, 128, 128), -1)
+    return out, truth
+
+
+@pytest.mark.parametrize("grey_index", [None, 2, 5])
+def test_two_row_plate_gives_both_rows(grey_index):
+    # a grey box between the two glyphs left in a row is no ink between characters
+    image, truth = _two_row_plate(grey_index)
+    seg = segment(image)
+    assert len(seg.boxes) == 7 and seg.wide_gaps == [4]
+    assert seg.occluded == ([] if grey_index is None else [grey_index])
+    assert all(box_iou(t, tuple(s)) >= 0.5 for i, (t, s) in enumerate(zip(truth, seg.boxes)) if i != grey_index)
+
+
+def test_second_row_is_looked_for_only_above_or_below_the_first():
+    from alpr.segment import _second_row
+
+    first = np.array([(40 + 25 * k, 10, 20, 34) for k in range(4)], float)
+    below = np.array([(50, 56, 20, 34), (100, 56, 20, 34)], float)
+    # frame edges and band pieces beside the first row: tall, level with each other, no row
+    beside = np.array([(0, 2, 10, 80), (150, 0, 10, 78)], float)
+    found = _second_row(first, np.vstack([beside, below, below + (1, 1, 0, 0)]), np.zeros((0, 4)))
+    assert found.tolist() == below.tolist()
+
+
+@pytest.mark.parametrize("text, country", [("1234 BCD", "es"), ("5678 KMN", "es"), ("HD AD 89", "de")])
+def test_glyphs_joined_to_the_frame_of_a_tight_crop_are_found(text, country):
+    # the crop ends at the glyphs' tops and bottoms, where the frame's dark edges touch them;
+    # only a known plate is looked at that way (a detector's candidate may be car lettering)
+    p = render_plate(text, country, seed=0, style={})
+    y0, y1 = int(p.boxes[:, 1].min()), int((p.boxes[:, 1] + p.boxes[:, 3]).max())
+    image = p.image[y0 - 3 : y1 + 3].copy()
+    image[:4] = image[-4:] = 40
+    seg = segment(image, known_plate=True)
+    for x, y, w, h in p.boxes:
+        assert max(box_iou((x, y - y0 + 3, w, h), tuple(b)) for b in seg.boxes) >= 0.5
+    assert len(segment(image).boxes) == 0

@@ -266,8 +266,10 @@ def _find_row(grey: np.ndarray, framed: bool = False) -> tuple[np.ndarray, ...]:
     With ``framed`` (the image is known to be a plate), when no binarisation gives a row of
     ``_FEW_GLYPHS``, they are tried again with the long horizontal lines cut away (the frame's
     edges, which join the glyphs of a tight crop; no glyph stroke is as long as the crop is
-    high), and such a row is taken if it has more glyphs."""
-    height = grey.shape[0]
+    high), and such a row is taken if it has more glyphs away from the crop's left and right
+    borders: cutting the frame also frees the EU band and the frame's sides there, and a plate
+    with few characters (German "RX Z 5") is not to be filled up with them."""
+    height, width = grey.shape
     masks = comp.dark_masks(grey, 0.7 * height) + comp.dark_masks(grey, 0.4 * height) + comp.global_masks(grey)
     best, pool = None, []
     for mask in masks:
@@ -277,12 +279,17 @@ def _find_row(grey: np.ndarray, framed: bool = False) -> tuple[np.ndarray, ...]:
         for mask in masks:
             lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, height), np.uint8))
             cut = _better_row(cv2.subtract(mask, lines), cut, pool)
-        if cut is not None and (best is None or cut[0] > best[0]):
+        if cut is not None and (best is None or _inside(cut[2], width) > _inside(best[2], width)):
             best = cut
     pool = np.vstack(pool) if pool else np.zeros((0, 4))
     if best is None:
         return np.zeros((0, 4)), None, np.zeros((0, 4)), np.zeros((0, 4)), pool
     return (*best[2:], pool)
+
+
+def _inside(boxes: np.ndarray, width: int) -> int:
+    """How many of ``boxes`` touch neither the left nor the right border of an image ``width`` wide."""
+    return int(np.sum((boxes[:, 0] > 1) & (boxes[:, 0] + boxes[:, 2] < width - 1)))
 
 
 def _better_row(mask: np.ndarray, best, pool: list):

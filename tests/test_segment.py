@@ -308,3 +308,28 @@ def test_glyphs_joined_to_the_frame_of_a_tight_crop_are_found(text, country):
     for x, y, w, h in p.boxes:
         assert max(box_iou((x, y - y0 + 3, w, h), tuple(b)) for b in seg.boxes) >= 0.5
     assert len(segment(image).boxes) == 0
+
+
+def _shadowed_short_plate(text: str, seed: int, depth: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """A tight crop of a short German plate (frame edges along its top and bottom) with a cast
+    shadow falling from the EU band onto the first glyph, and the renderer's glyph boxes."""
+    p = render_plate(text, "de", seed=seed, style={}, height_px=110)
+    image = p.image.astype(np.float32)
+    h, w = image.shape[:2]
+    x0, x1 = int(p.band_box[0] + p.band_box[2]), int(p.boxes[0, 0] + 0.3 * p.boxes[0, 2])
+    shade = np.zeros((h, w), np.float32)
+    cv2.fillPoly(shade, [np.array([[x0, h], [x0, h // 3], [(x0 + x1) // 2, 0], [x1, h]], np.int32)], 1.0)
+    image *= (1 - depth * cv2.GaussianBlur(shade, (0, 0), 0.06 * h))[..., None]
+    image[:4] = image[-4:] = 40
+    image += np.random.default_rng(seed).normal(0, noise, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), p.boxes
+
+
+@pytest.mark.parametrize("seed, depth, noise", [(1, 0.8, 6.0), (3, 0.9, 4.0), (4, 0.8, 4.0)])
+def test_known_short_plate_is_not_filled_up_with_band_and_shadow_pieces(seed, depth, noise):
+    # cutting the frame's edges frees the band and a shadow joined to the first glyph: a plate
+    # of three characters whose glyphs all stand free keeps exactly those
+    image, boxes = _shadowed_short_plate("F S 2", seed, depth, noise)
+    seg = segment(image, known_plate=True)
+    assert len(seg.boxes) == len(boxes)
+    assert all(box_iou(tuple(t), tuple(b)) >= 0.5 for t, b in zip(boxes, seg.boxes))

@@ -113,6 +113,7 @@ class _Search:
         self.probs, self.alphabet, self.country, self.gaps, self.max_drop = probs, alphabet, country, gaps, max_drop
         self.unknown = unknown
         self.n = len(probs)
+        self.hidden = np.isin(np.arange(self.n), sorted(unknown))  # per box: known to hide its character
         self.log_probs = np.log(np.maximum(probs, _EPS))
         self.reported = probs  # the confidence reported for a chosen character
         if country == "eu" and all(c in alphabet for c in EU_ALIKE):
@@ -121,6 +122,7 @@ class _Search:
         self.column = {c: i for i, c in enumerate(alphabet)}
         self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self.table_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        self.unseen_cache: dict[tuple, np.ndarray] = {}
 
     def _merge_alike(self, cols: list[int]) -> None:
         """Give the look-alike columns one shared mass, keeping a capped tie-break from the CNN."""
@@ -202,15 +204,31 @@ class _Search:
                 scores, cols = table
                 placements = _placements(m + missing, m)
                 totals = scores[rows, placements].sum(axis=1) - fixed_cost
-                for k in range(len(placements)):
+                if template.seen_group is not None:
+                    totals[self.unseen(template.group_slots[template.seen_group], kept, m + missing)] = -np.inf
+                # gap penalties only lower a total: one not above the best so far cannot win (exact pruning)
+                bound = -np.inf if best is None else best.log_score
+                if not totals.max() > bound:
+                    continue
+                for k in np.flatnonzero(totals > bound):
                     total = float(totals[k])
                     if best is not None and total <= best.log_score:
-                        continue  # gap penalties only lower it: it cannot win (exact pruning)
+                        continue
                     observed = tuple(int(i) for i in placements[k])
                     total -= GAP_MISMATCH_COST * _gap_mismatches(template, observed, kept_gaps)
                     if best is None or total > best.log_score:
                         best = self._decoded(template, kept, observed, cols, total, missing)
         return best
+
+    def unseen(self, group: range, kept: tuple[int, ...], slots: int) -> np.ndarray:
+        """(K,) whether each placement of the ``kept`` boxes into ``slots`` slots leaves the
+        slots of ``group`` without a box read as a character (unseen or known to be hidden)."""
+        key = (group.start, group.stop, kept, slots)
+        if key not in self.unseen_cache:  # the same for every province of a length
+            placements = _placements(slots, len(kept))
+            inside = (placements >= group.start) & (placements < group.stop)
+            self.unseen_cache[key] = ~np.any(inside & ~self.hidden[np.asarray(kept)], axis=1)
+        return self.unseen_cache[key]
 
     def _decoded(self, template, kept, observed, cols, total, missing) -> Decoded:
         chars = [MISSING] * len(template.slots)

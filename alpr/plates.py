@@ -8,7 +8,7 @@ tell "UE MA 123" from "UEM A 123", so functions accept either and use groups whe
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import product
 
 import numpy as np
@@ -182,11 +182,21 @@ class Template:
 
     slots: tuple[str, ...]
     group_sizes: tuple[int, ...]
+    #: index of a group of which a reading must see at least one character: the Spanish
+    #: provincial code, the only sign of that (since 2000 rare) format; a reading that leaves it
+    #: wholly unseen or hidden only guesses the format from where the digits fall
+    seen_group: int | None = None
 
     @property
     def primary_cut(self) -> int | None:
         """Where the widest printed gap falls: after the German district, after the Spanish digits."""
         return self.group_sizes[0] if len(self.group_sizes) > 1 else None
+
+    @cached_property
+    def group_slots(self) -> tuple[range, ...]:
+        """The slot indices of each group."""
+        ends = np.cumsum(self.group_sizes).tolist()
+        return tuple(range(end - size, end) for size, end in zip(self.group_sizes, ends))
 
     @property
     def cuts(self) -> frozenset[int]:
@@ -214,7 +224,7 @@ def templates(country: str, n: int) -> tuple[Template, ...]:
         for province, l in product(ES_PROVINCES, range(1, 3)):
             if len(province) + 4 + l == n:
                 slots = tuple(province) + (DIGITS,) * 4 + (ES_OLD_LETTERS,) * l
-                out.append(Template(slots, (len(province), 4, l)))
+                out.append(Template(slots, (len(province), 4, l), seen_group=0))
     elif 2 <= n <= 10:
         out.append(Template((DIGITS + LATIN,) * n, (n,)))
     return tuple(out)

@@ -122,3 +122,21 @@ def test_hidden_characters_go_where_the_wide_spaces_are():
     # with no room between the boxes a hidden slot is not squeezed in there
     tight = decode(one_hot_probs("074CV", alphabet), alphabet, "es", gaps={3}, max_missing=2)
     assert tight.groups == ("074?", "CV?")
+
+
+def test_a_provincial_reading_must_see_its_province():
+    alphabet = plates.ALPHABETS["es"]
+    # "55?3 JT" whose last letter was lost: "? 55?3 J" (province unseen, one slot fewer) would
+    # cost less than a new-format reading with its last letter unseen, but leaves the format a guess
+    probs = one_hot_probs("5503J", alphabet, 0.99)
+    result = decode(probs, alphabet, "es", gaps={4}, max_missing=2, unknown={2})
+    assert result.groups == ("55?3", "J??")
+    # a seen province, or one partly hidden by a grey box, is provincial evidence
+    assert decode(one_hot_probs("M1234B", alphabet, 0.99), alphabet, "es", gaps={1, 5}).groups == ("M", "1234", "B")
+    partly = decode(one_hot_probs("0R2202BV", alphabet, 0.99), alphabet, "es", gaps={2, 6}, unknown={0, 4})
+    assert partly.groups == ("?R", "22?2", "BV")
+
+
+def test_template_group_slots():
+    template = plates.templates("es", 8)[1]
+    assert [list(r) for r in template.group_slots] == [[0, 1], [2, 3, 4, 5], [6, 7]]

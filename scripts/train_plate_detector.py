@@ -33,11 +33,14 @@ DATA_VERSION = "street1"
 
 
 def _chunk(args):
-    seed, start, count, cache = args
-    path = Path(cache) / f"{DATA_VERSION}_{seed}_{start}_{count}.npz" if cache else None
+    seed, start, count, cache, version = args
+    path = Path(cache) / f"{version}_{seed}_{start}_{count}.npz" if cache else None
     if path is not None and path.is_file():
         data = np.load(path, allow_pickle=False)
         return data["images"], _split(data["boxes"], data["nb"]), _split(data["ignore"], data["ni"])
+    if version != DATA_VERSION:
+        raise FileNotFoundError(f"{path}: photos of data version {version} are only read from the cache "
+                                f"(render them with the renderer of that version)")
     images, boxes, ignore = detect_data.photos(seed, start, count)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,13 +59,14 @@ def _split(flat, counts):
     return out
 
 
-def render_set(seed: int, count: int, workers: int, cache: str | None, desc: str):
-    """``count`` photos of set ``seed`` (images, boxes, ignore), rendered by ``workers`` processes."""
-    jobs = [(seed, s, min(CHUNK, count - s), cache) for s in range(0, count, CHUNK)]
+def render_set(seed: int, count: int, workers: int, cache: str | None, desc: str, version: str | None = None):
+    """``count`` photos of set ``seed`` (images, boxes, ignore), rendered by ``workers`` processes
+    (an older data ``version`` is read from the cache only)."""
+    jobs = [(seed, s, min(CHUNK, count - s), cache, version or DATA_VERSION) for s in range(0, count, CHUNK)]
     images = np.empty((count, detect_data.SIZE[1], detect_data.SIZE[0], 3), np.uint8)
     boxes, ignore = [], []
     with ProcessPoolExecutor(workers) as ex:
-        for (_, start, n, _), (im, b, g) in tqdm(zip(jobs, ex.map(_chunk, jobs)), total=len(jobs), desc=desc, mininterval=30):
+        for (_, start, n, _, _), (im, b, g) in tqdm(zip(jobs, ex.map(_chunk, jobs)), total=len(jobs), desc=desc, mininterval=30):
             images[start:start + n] = im
             boxes += b
             ignore += g
@@ -136,6 +140,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None, help="folder to cache/reuse rendered photo chunks")
     parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (fine-tuning)")
     parser.add_argument("--data-only", action="store_true", help="render (and cache) the photos, then stop")
+    parser.add_argument("--prior-data", nargs=3, default=None, metavar=("VERSION", "SEED", "COUNT"),
+                        help="also train on COUNT cached photos of set SEED rendered by an earlier renderer VERSION")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch < 1 or args.train < 10 or args.val < 1:
         parser.error("--steps, --batch, --val must be >= 1 and --train >= 10")
@@ -145,6 +151,10 @@ def main(argv=None) -> int:
     start = time.time()
     val_x, val_b, val_g = render_set(args.seed + 1000, args.val, args.workers, args.cache, "render val")
     xs, bs, gs = render_set(args.seed, args.train, args.workers, args.cache, "render train")
+    if args.prior_data:
+        version, pseed, pcount = args.prior_data[0], int(args.prior_data[1]), int(args.prior_data[2])
+        px, pb, pg = render_set(pseed, pcount, args.workers, args.cache, "read prior", version)
+        xs, bs, gs = np.concatenate([xs, px]), bs + pb, gs + pg
     data_seconds = time.time() - start
     print(f"data: {len(xs)} train / {len(val_x)} val photos, {sum(map(len, bs))} / {sum(map(len, val_b))} plates, "
           f"{data_seconds:.0f} s", file=sys.stderr)
@@ -220,7 +230,7 @@ def main(argv=None) -> int:
         "params": int(model.count_params()),
         "data": {"source": "synthetic only: alpr.detect_data.photos (alpr.synth.street street photos + alpr.synth.scene close-ups), "
                            "alpr.detect_data.augment per batch",
-                 "data_version": DATA_VERSION, "train_photos": len(xs), "train_plates": int(sum(map(len, bs))),
+                 "data_version": DATA_VERSION, "prior_data": args.prior_data, "train_photos": len(xs), "train_plates": int(sum(map(len, bs))),
                  "val_photos": len(val_x), "val_plates": int(sum(map(len, val_b))), "val_set_seed": args.seed + 1000},
         "seed": args.seed,
         "command": "python scripts/train_plate_detector.py " + " ".join(argv if argv is not None else sys.argv[1:]),

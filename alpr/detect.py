@@ -13,10 +13,12 @@ band is not needed (colours may be swapped or infrared). Candidates are de-dupli
 non-maximum suppression. About 8-15 ms CPU for a 640x480 photo.
 
 A small learned detector (``alpr.plate_net``, trained by the project on its own synthetic
-scenes only) adds plates far too small for the text cue (6-60 px wide, characters 2-6 px tall,
-as in night-time street photos): where both cues find a plate, the classical quad is kept (its
-outline follows the plate's perspective) and the score is raised; plates only the net finds are
-returned as axis-aligned rectangles. Without the model file, detection is classical only.
+street photos only) finds plates at every size, including those far too small for the text cue
+(6-60 px wide, characters 2-6 px tall, as in street and night-time photos): where both cues find
+a plate, the classical quad is kept (its outline follows the plate's perspective) and the score
+is raised; plates only the net finds are returned as its axis-aligned boxes (the plate's own
+outline). Fusion thresholds are chosen on synthetic validation photos
+(``scripts/tune_detector.py``). Without the model file, detection is classical only.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -50,11 +52,14 @@ NET_PATH = None
 #: Net peaks at least this strong become candidates; a classical candidate overlapping a net box
 #: by ``_NET_MATCH`` (max of IoU and intersection over the smaller box) counts as confirmed.
 NET_THRESHOLD, _NET_MATCH = 0.5, 0.5
+#: A confirmed classical candidate keeps its quad (perspective outline) when its bounding box
+#: overlaps the net's box by at least this IoU; otherwise the net's box is the outline.
+QUAD_AGREE = 0.7
 #: Score factor of a classical candidate the net (when present) does not confirm.
-_CLASSICAL_ONLY = 1.0
+CLASSICAL_ONLY = 0.8
 #: Net boxes no classical candidate confirms are kept only below this width (fraction of the
 #: photo's width): larger plates are the classical detector's design range (>= 60 px at 640).
-NET_ONLY_MAX_WIDTH = 0.1
+NET_ONLY_MAX_WIDTH = 1.0
 
 
 @dataclass
@@ -86,17 +91,27 @@ def detect(
     if not isinstance(image_bgr, np.ndarray) or image_bgr.ndim not in (2, 3) or min(image_bgr.shape[:2]) < 16:
         return []
     image_bgr = as_uint8(image_bgr)
+    net = plate_net.load(NET_PATH)
+    # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
+    net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=NET_THRESHOLD) if net is not None else None
+    found = classical_candidates(image_bgr)
+    net_boxes = net_job.result() if net_job is not None else None
+    if found is None:
+        return []
+    return combine(image_bgr, found, net_boxes, max_plates=max_plates, min_score=min_score, verify=verify)
+
+
+def classical_candidates(image_bgr: np.ndarray) -> list[Detection] | None:
+    """The text-row and bright-box cues' candidates (image pixels, not yet suppressed or
+    verified); None for a blank photo."""
     h0, w0 = image_bgr.shape[:2]
     scale = WORK_WIDTH / max(w0, h0 * 4 / 3)
     size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
     resized = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     grey = normalised_grey(resized, clip=0.3)
     if not grey.any():
-        return []
+        return None
     found: list[Detection] = []
-    net = plate_net.load(NET_PATH)
-    # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
-    net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=NET_THRESHOLD) if net is not None else None
     for level in _LEVELS:
         small = grey if level == 1.0 else cv2.resize(grey, None, fx=level, fy=level, interpolation=cv2.INTER_AREA)
         if min(small.shape) < 24:
@@ -108,9 +123,17 @@ def detect(
             rows.append((row_quad(small, row, lines), score_row(small, row, lines), row))
         for quad, score in _fuse(rows, bright_boxes(small, blobs)):
             found.append(Detection((quad / (level * scale)).astype(np.float32), score))
+    return found
+
+
+def combine(image_bgr: np.ndarray, found: list[Detection], net_boxes, *, max_plates: int = 5, min_score: float = 0.4,
+            verify: bool = True) -> list[Detection]:
+    """The detections of ``detect`` from the classical candidates ``found`` and the net's
+    (x, y, w, h, score) boxes (None without a net): merged (``_merge_net``), thresholded,
+    suppressed and verified as ``detect`` documents."""
     backed = [False] * len(found)
-    if net_job is not None:
-        found, backed = _merge_net(found, net_job.result(), max_width=NET_ONLY_MAX_WIDTH * w0)
+    if net_boxes is not None:
+        found, backed = _merge_net(found, net_boxes, max_width=NET_ONLY_MAX_WIDTH * image_bgr.shape[1])
     cands = [(d, b) for d, b in zip(found, backed) if d.score >= min_score]
     kept = _suppress(cands, 2 * max_plates if verify else max_plates)
     if verify:
@@ -124,7 +147,7 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
     A classical candidate overlapping a net box keeps its quad and gets the combined score
     ``1 - (1 - a)(1 - b)``; net boxes matching no classical candidate become rectangle quads
     with the net's score (only when narrower than ``max_width``); classical candidates the net does not confirm are scaled by
-    ``_CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it."""
+    ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it."""
     out: list[Detection] = []
     backed: list[bool] = []
     used = [False] * len(net_boxes)
@@ -136,18 +159,24 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
             if o >= _NET_MATCH and geo.box_iou(box, (x, y, w, h)) > 0.2 and s * o > best:
                 best, best_k = s * o, k
         if best_k < 0:
-            out.append(Detection(det.quad, _CLASSICAL_ONLY * det.score))
+            out.append(Detection(det.quad, CLASSICAL_ONLY * det.score))
             backed.append(False)
             continue
         used[best_k] = True
-        out.append(Detection(det.quad, float(1 - (1 - det.score) * (1 - net_boxes[best_k][4]))))
+        x, y, w, h, s = net_boxes[best_k]
+        quad = det.quad if geo.box_iou(box, (x, y, w, h)) >= QUAD_AGREE else _rect(x, y, w, h)
+        out.append(Detection(quad, float(1 - (1 - det.score) * (1 - s))))
         backed.append(True)
     for k, (x, y, w, h, s) in enumerate(net_boxes):
         if not used[k] and w < max_width:
-            quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
-            out.append(Detection(quad, float(s)))
+            out.append(Detection(_rect(x, y, w, h), float(s)))
             backed.append(True)
     return out, backed
+
+
+def _rect(x: float, y: float, w: float, h: float) -> np.ndarray:
+    """The quad (TL TR BR BL, float32) of an axis-aligned box."""
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
 def _has_characters(image: np.ndarray, quad: np.ndarray) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from alpr import deskew, detect, plates, segment
 from alpr._geometry import box_iou, quad_bbox
 from alpr.decode import Decoded, decode
+from alpr.detect import Detection
 from alpr.model import CharModel, load_model
 
 COUNTRY_CHOICES = ("auto", "de", "es", "eu")
@@ -94,11 +95,18 @@ class Recognizer:
 
     # ------------------------------------------------------------------ public API
 
-    def read(self, image: np.ndarray) -> list[Plate]:
-        """All plates found on a BGR photo, most confident first."""
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """The detection stage of ``read``: the plate quads found on a BGR photo, best first."""
         image = _check_image(image)
         with self._stage("detect"):
-            candidates = detect.detect(image, max_plates=self.max_candidates)
+            return detect.detect(image, max_plates=self.max_candidates)
+
+    def read(self, image: np.ndarray, *, detections: list[Detection] | None = None) -> list[Plate]:
+        """All plates found on a BGR photo, most confident first. ``detections`` (from
+        ``detect`` on the same photo) skips the detection stage; candidates that cannot be read
+        (too small, no valid text) are dropped."""
+        image = _check_image(image)
+        candidates = self.detect(image) if detections is None else detections
         found: list[Plate] = []
         for det in candidates:
             with self._stage("rectify"):

@@ -7,7 +7,9 @@ Examples:
     python scripts/eval_detect_segment.py /work/shared/datasets/de-samples --format de-samples
 
 Detection: a labelled plate counts as found when the bounding box of a returned quad has
-IoU >= 0.5 with its label box; precision is over all returned detections. Segmentation: box
+IoU >= 0.5 with its label box; precision is over all returned detections. Recall is also given
+by plate width (scaled to a 320 px wide photo: < 12, 12-30, >= 30 px) with the median ratio of
+the matched boxes' height to the label's. Segmentation: box
 recall/precision at IoU >= 0.5 against the per-character labels (anonymised characters have no
 label, so boxes on them count as false positives only if they match no label), and the share of
 crops where every labelled character is found.
@@ -29,6 +31,14 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 #: "Large" plates (the detector's design range): at least this fraction of the photo's width,
 #: i.e. >= 60 px on a 640 px wide photo.
 LARGE = 60 / 640
+
+
+#: Plate-width classes (pixels at 320 px photo width) for recall by size.
+SIZES = ("lt12px", "12to30px", "ge30px")
+
+
+def _size_key(width_at_320: float) -> str:
+    return SIZES[0] if width_at_320 < 12 else SIZES[1] if width_at_320 < 30 else SIZES[2]
 
 
 def _images(folder: Path) -> list[Path]:
@@ -74,6 +84,8 @@ def eval_detection(pairs, *, min_score: float | None) -> dict:
     kwargs = {} if min_score is None else {"min_score": min_score}
     labels = hits = returned = good = top_good = top_n = large_labels = large_hits = 0
     seconds = cpu = 0.0
+    by_size = {k: [0, 0] for k in SIZES}
+    ratios = []
     for path, truth in pairs:
         image = _read(path)
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -85,6 +97,14 @@ def eval_detection(pairs, *, min_score: float | None) -> dict:
             top_good += _match(truth, found[:1])[1]
         h, g = _match(truth, found)
         labels, hits, returned, good = labels + len(truth), hits + h, returned + len(found), good + g
+        for t in truth:
+            key = _size_key(t[2] * 320 / image.shape[1])
+            best = max(found, key=lambda f: box_iou(t, f), default=None)
+            hit = best is not None and box_iou(t, best) >= 0.5
+            by_size[key][0] += hit
+            by_size[key][1] += 1
+            if hit:
+                ratios.append(best[3] / t[3])
         large = [t for t in truth if t[2] >= LARGE * image.shape[1]]
         large_labels += len(large)
         large_hits += _match(large, found)[0]
@@ -96,6 +116,9 @@ def eval_detection(pairs, *, min_score: float | None) -> dict:
         "precision": good / max(1, returned),
         "plates_large": large_labels,
         "recall_large": large_hits / max(1, large_labels),
+        **{f"recall_{k}": by_size[k][0] / max(1, by_size[k][1]) for k in SIZES},
+        **{f"plates_{k}": by_size[k][1] for k in SIZES},
+        "height_ratio_median": float(np.median(ratios)) if ratios else float("nan"),
         "detections": returned,
         "top1_precision": top_good / max(1, top_n),
         "ms_per_photo": 1000 * seconds / n,

@@ -72,3 +72,33 @@ def test_unreadable_image_is_counted_as_failed(tmp_path):
     (tmp_path / "a.txt").write_text("a.jpg\t1\t1\t10\t10\tAB1\n")
     result = evaluate(FixedReader(None), load_dataset(tmp_path, "openalpr"), "openalpr")
     assert result["failed"] == 1 and result["images"] == 0
+
+
+class TwoStageReader(FixedReader):
+    """A detector returning two quads, of which the reader reads only the first."""
+
+    def __init__(self, plate, quads):
+        super().__init__(plate)
+        self.quads = quads
+
+    def detect(self, image):
+        from alpr.detect import Detection
+
+        return [Detection(np.asarray(q, np.float32), 0.9) for q in self.quads]
+
+    def read(self, image, *, detections=None):
+        assert detections is not None and len(detections) == len(self.quads)
+        return [self.plate]
+
+
+def test_detection_and_read_figures_are_separate(tmp_path):
+    """Detection figures score the detector's quads; read figures and texts the plates read."""
+    write_image(tmp_path / "a.jpg")
+    (tmp_path / "a.txt").write_text("a.jpg\t20\t30\t100\t25\tAB123\n")
+    samples = load_dataset(tmp_path, "openalpr")
+    miss = Plate("AB128", "eu", 0.9, [[150, 0], [200, 0], [200, 10], [150, 10]])
+    quads = [[[22, 30], [120, 30], [120, 55], [22, 55]], [[150, 0], [200, 0], [200, 10], [150, 10]]]
+    result = evaluate(TwoStageReader(miss, quads), samples, "openalpr")
+    assert result["detection_recall"] == 1.0 and result["detection_precision"] == 0.5
+    assert result["read_recall"] == 0.0 and result["read_precision"] == 0.0 and result["plate_exact_match"] == 0.0
+    assert result["records"][0]["detected"][0] == [22.0, 30.0, 98.0, 25.0]

@@ -1,4 +1,4 @@
-"""``alpr evaluate``: detection precision/recall, character accuracy, exact plates and speed on a dataset."""
+"""``alpr evaluate``: detection and read precision/recall, character accuracy, exact plates and speed on a dataset."""
 
 import json
 import sys
@@ -28,7 +28,11 @@ FORMAT_HELP = (
 def command(dataset, fmt, country, model_name, as_json, records, force, seed):
     """Score the recogniser on a labelled dataset.
 
-    Detection counts a plate as found when its box overlaps the label at IoU >= 0.5. Plate
+    On photos (openalpr, yolo-plates) a plate counts as found when a box overlaps its label at
+    IoU >= 0.5, for two stages: detection_recall / detection_precision score the quads the
+    detector returns (the candidates the reader then reads); read_recall / read_precision score
+    the plates actually read (unreadable candidates, e.g. tiny plates, are dropped).
+    plate_exact_match and char_accuracy are end to end (labels with a text only). Plate
     crops (yolo-chars) are read with detection skipped; their text must match the file-name
     pattern, where a hidden character ("-") may be any one character or none. An image that
     cannot be read counts as failed (see --records) and the run goes on. --records never

@@ -1,0 +1,73 @@
+"""Street photos for the detector (alpr.synth.street), its training data and targets."""
+
+import numpy as np
+
+from alpr import detect_data, plate_net
+from alpr.synth.street import MIN_WIDTH, render_street
+from alpr.synth.street_camera import Camera, Canvas, clip_near
+
+
+def test_street_photo_shape_labels_and_determinism():
+    a = render_street(seed=3)
+    b = render_street(seed=3)
+    assert a.image.shape == (240, 320, 3) and a.image.dtype == np.uint8
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.boxes, b.boxes)
+    for boxes in (a.boxes, a.ignore):
+        assert boxes.shape[1] == 4
+        assert (boxes[:, 0] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= 320 + 1e-3).all()
+        assert (boxes[:, 1] >= 0).all() and (boxes[:, 1] + boxes[:, 3] <= 240 + 1e-3).all()
+
+
+def test_street_plates_are_plate_shaped_and_bright():
+    """Demanded plates are wide boxes of plate proportions, lighter than the photo around them."""
+    n = brighter = 0
+    for seed in range(6):
+        s = render_street(seed=seed, night=False, close=True)
+        for x, y, w, h in s.boxes:
+            assert w >= MIN_WIDTH - 1e-3 and 1.5 < w / h < 8, (w, h)
+            inner = s.image[int(y):int(y + h) + 1, int(x):int(x + w) + 1].astype(float).mean()
+            n += 1
+            brighter += inner > s.image.astype(float).mean() * 0.9
+    assert n >= 6 and brighter >= 0.6 * n, (n, brighter)
+
+
+def test_camera_projects_the_ground_below_the_horizon():
+    cam = Camera(300.0, 160.0, 120.0, 1.4, np.eye(3))
+    px, z = cam.project(np.array([[0.0, 1.4, 10.0], [0.0, 1.4, 100.0]]))
+    assert z[0] == 10.0 and px[0, 1] > px[1, 1] > 120.0  # nearer ground lower in the frame
+    assert abs(cam.horizon_y(50.0) - 120.0) < 1e-6
+    depth = cam.ground_depth((320, 240))
+    assert np.isinf(depth[:120]).all() and abs(depth[162, 160] - 10.0) < 1e-3
+    clipped = clip_near(np.array([[0, 0, -1.0], [1, 0, 2.0], [0, 1, 2.0]]))
+    assert (clipped[:, 2] >= 0.3 - 1e-9).all() and len(clipped) == 4
+    canvas = Canvas.empty((320, 240))
+    assert canvas.fill3d(cam, [(-1, 1.4, 5), (1, 1.4, 5), (1, 0.4, 5), (-1, 0.4, 5)], (200, 200, 200), obj=3) is not None
+    assert (canvas.ids == 3).sum() > 1000 and canvas.image.max() == 200
+
+
+def test_training_photos_and_augmentation():
+    image, boxes, ignore = detect_data.photo(0, 5)
+    again = detect_data.photo(0, 5)
+    assert image.shape == (240, 320, 3) and np.array_equal(image, again[0]) and np.array_equal(boxes, again[1])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out, b, g = detect_data.augment(image, boxes, ignore, rng)
+        assert out.shape == image.shape and out.dtype == np.uint8 and b.shape[1] == 4 and g.shape[1] == 4
+        assert (b[:, 0] >= 0).all() and (b[:, 0] + b[:, 2] <= 320 + 1e-3).all()
+
+
+def test_targets_ignore_regions_are_not_negatives():
+    heat, box, mask, weight = plate_net.targets(np.array([[40, 40, 40, 10]]), (240, 320), np.array([[200, 100, 8, 2]]))
+    assert heat.shape == (60, 80) and heat.max() == 1.0 and mask.sum() >= 1
+    assert weight[25, 50] == 0.0 and weight[0, 0] == 1.0
+    i, j = np.unravel_index(np.argmax(heat), heat.shape)
+    assert weight[i, j] == 1.0 and abs(np.exp(box[i, j, 2]) * 16 - 40) < 1e-3
+
+
+def test_training_windows_keep_whole_plates_as_boxes():
+    image, boxes, ignore = detect_data.photo(0, 5)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        out, b, g = detect_data.crop(image, boxes, ignore, (192, 160), rng)
+        assert out.shape == (160, 192, 3)
+        assert (b[:, 0] >= 0).all() and (b[:, 0] + b[:, 2] <= 192 + 1e-3).all() and (b[:, 1] + b[:, 3] <= 160 + 1e-3).all()

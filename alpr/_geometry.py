@@ -22,6 +22,14 @@ def box_iou(a, b) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def box_cover(a, b) -> float:
+    """Intersection of two (x, y, w, h) boxes over the smaller one's area (0 for an empty box)."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return float(iw * ih / smaller) if smaller > 0 else 0.0
+
+
 def quad_from_line(x0: float, x1: float, top, bottom) -> np.ndarray:
     """Quad TL, TR, BR, BL between abscissas ``x0`` < ``x1`` bounded by the lines ``top`` and
     ``bottom`` (each a (slope, intercept) pair giving y = slope * x + intercept)."""

@@ -15,8 +15,9 @@ non-maximum suppression. About 8-15 ms CPU for a 640x480 photo.
 A small learned detector (``alpr.plate_net``, trained by the project on its own synthetic
 street photos only) finds plates at every size, including those far too small for the text cue
 (6-60 px wide, characters 2-6 px tall, as in street and night-time photos): where both cues find
-a plate, the classical quad is kept (its outline follows the plate's perspective) and the score
-is raised; plates only the net finds are returned as its axis-aligned boxes (the plate's own
+a plate, the score is raised and the classical quad (whose outline follows the plate's
+perspective) is kept when its box agrees with the net's (``QUAD_AGREE``), else the net's box is
+used; plates only the net finds are returned as its axis-aligned boxes (the plate's own
 outline). Fusion thresholds are chosen on synthetic validation photos
 (``scripts/tune_detector.py``). Without the model file, detection is classical only.
 """
@@ -146,10 +147,11 @@ def combine(image_bgr: np.ndarray, found: list[Detection], net_boxes, *, max_pla
 def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) -> tuple[list[Detection], list[bool]]:
     """Combine classical candidates with the learned detector's (x, y, w, h, score) boxes.
 
-    A classical candidate overlapping a net box keeps its quad and gets the combined score
-    ``1 - (1 - a)(1 - b)``; net boxes matching no classical candidate become rectangle quads
-    with the net's score (only when narrower than ``max_width``); classical candidates the net does not confirm are scaled by
-    ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it."""
+    A classical candidate overlapping a net box gets the combined score ``1 - (1 - a)(1 - b)``
+    and keeps its quad if their boxes agree to ``QUAD_AGREE`` IoU (else takes the net's box);
+    net boxes matching no classical candidate become rectangle quads with the net's score (only
+    when narrower than ``max_width``); classical candidates the net does not confirm are scaled
+    by ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it."""
     out: list[Detection] = []
     backed: list[bool] = []
     used = [False] * len(net_boxes)
@@ -228,11 +230,7 @@ def _suppress(found: list[tuple[Detection, bool]], max_plates: int) -> list[tupl
 
 def _overlap(a, b) -> float:
     """Max of IoU and intersection over the smaller box."""
-    iou = geo.box_iou(a, b)
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    smaller = min(a[2] * a[3], b[2] * b[3])
-    return max(iou, iw * ih / smaller if smaller > 0 else 0.0)
+    return max(geo.box_iou(a, b), geo.box_cover(a, b))
 
 
 def rectify(image_bgr: np.ndarray, quad: np.ndarray, *, height: int = 110, margin: float = 0.0) -> np.ndarray:

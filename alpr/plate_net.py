@@ -32,6 +32,8 @@ WORK_WIDTH, STRIDE = 320, 4
 #: Default heatmap threshold of ``PlateNet.detect`` (recall-oriented: synthetic validation recall
 #: ~0.87 at precision ~0.8); ``alpr.detect`` uses its own stricter ``NET_THRESHOLD``.
 THRESHOLD = 0.35
+#: Plate-width classes (pixels at ``WORK_WIDTH``) by which detector recall is reported.
+SIZE_CLASSES = ("lt12", "12to30", "ge30")
 _SIZE_REF = 16.0  # log-size targets are log(size / _SIZE_REF)
 MODEL_NAME = "plate_detector.keras"
 
@@ -39,6 +41,11 @@ MODEL_NAME = "plate_detector.keras"
 def model_path() -> Path:
     """Where the bundled detector model lives (data/models/plate_detector.keras)."""
     return models_dir() / MODEL_NAME
+
+
+def size_class(width: float) -> str:
+    """The ``SIZE_CLASSES`` entry of a plate ``width`` pixels wide at ``WORK_WIDTH``: < 12, 12-30, >= 30."""
+    return SIZE_CLASSES[0] if width < 12 else SIZE_CLASSES[1] if width < 30 else SIZE_CLASSES[2]
 
 
 def build_model():

@@ -16,6 +16,7 @@ import numpy as np
 
 from alpr import _components as comp
 from alpr._band import drop_band, drop_coloured, drop_flat, find_band
+from alpr._geometry import box_cover
 
 #: Working height the crop is resized to (characters are then 30-70 px tall).
 WORK_HEIGHT = 96
@@ -234,20 +235,13 @@ def _second_row(first: np.ndarray, cands: np.ndarray, others: np.ndarray) -> np.
     cands = cands[(h > 0.7 * h1) & (h < 1.45 * h1) & (dy > 0.9 * np.maximum(h, h1)) & (dy < 2.2 * np.maximum(h, h1))]
     unique = []  # the same glyph is found by several binarisations: keep its first box
     for box in cands:
-        if all(_shared(box, u) < 0.5 for u in unique):
+        if all(box_cover(box, u) < 0.5 for u in unique):
             unique.append(box)
     if len(unique) < 2:
         return np.zeros((0, 4))
     unique = np.array(unique)
     members, (count, _) = comp.best_row(unique, max_slope=0.45)
     return _absorb_pieces(unique[members], others) if count >= 2 else np.zeros((0, 4))
-
-
-def _shared(a, b) -> float:
-    """The share of the smaller of two boxes that lies inside the other."""
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return max(w, 0) * max(h, 0) / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
 
 
 def _is_noise(image: np.ndarray) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from alpr import detect, segment
+from alpr import detect, plate_net, segment
 from alpr._geometry import box_iou, quad_bbox
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -34,11 +34,7 @@ LARGE = 60 / 640
 
 
 #: Plate-width classes (pixels at 320 px photo width) for recall by size.
-SIZES = ("lt12px", "12to30px", "ge30px")
-
-
-def _size_key(width_at_320: float) -> str:
-    return SIZES[0] if width_at_320 < 12 else SIZES[1] if width_at_320 < 30 else SIZES[2]
+SIZES = tuple(f"{k}px" for k in plate_net.SIZE_CLASSES)
 
 
 def _images(folder: Path) -> list[Path]:
@@ -98,7 +94,7 @@ def eval_detection(pairs, *, min_score: float | None) -> dict:
         h, g = _match(truth, found)
         labels, hits, returned, good = labels + len(truth), hits + h, returned + len(found), good + g
         for t in truth:
-            key = _size_key(t[2] * 320 / image.shape[1])
+            key = f"{plate_net.size_class(t[2] * plate_net.WORK_WIDTH / image.shape[1])}px"
             best = max(found, key=lambda f: box_iou(t, f), default=None)
             hit = best is not None and box_iou(t, best) >= 0.5
             by_size[key][0] += hit

@@ -104,13 +104,13 @@ def evaluate(net, xs, boxes, ignore, thresholds=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) 
     result = {}
     for t in thresholds:
         tally = np.zeros(3)
-        by = {k: np.zeros(2) for k in ("lt12", "12to30", "ge30")}
+        by = {k: np.zeros(2) for k in plate_net.SIZE_CLASSES}
         ratios = []
         for (heat, box), b, g in zip(outs, boxes, ignore):
             dets = plate_net.decode(heat, box, threshold=t)
             tally += match_counts(dets, b, g)
             for bb in b:
-                key = "lt12" if bb[2] < 12 else "12to30" if bb[2] < 30 else "ge30"
+                key = plate_net.size_class(bb[2])
                 best = max(dets, key=lambda d: box_iou(bb, d[:4]), default=None)
                 hit = best is not None and box_iou(bb, best[:4]) >= 0.5
                 by[key] += (hit, 1)

@@ -37,7 +37,7 @@ def score(images, cached, boxes, ignore, scale: float, threshold: float) -> dict
     """Recall / precision / recall by width of ``detect.combine`` with the module's current
     settings, from each photo's cached classical candidates and net boxes."""
     tally = np.zeros(3)
-    by = {"lt12": [0, 0], "12to30": [0, 0], "ge30": [0, 0]}
+    by = {k: [0, 0] for k in plate_net.SIZE_CLASSES}
     for image, (found, net_boxes), b, g in zip(images, cached, boxes, ignore):
         if found is None:
             dets = []
@@ -47,7 +47,7 @@ def score(images, cached, boxes, ignore, scale: float, threshold: float) -> dict
         dets = [tuple(v / scale for v in d) for d in dets]
         tally += match_counts(dets, b, g)
         for bb in b:
-            key = "lt12" if bb[2] < 12 else "12to30" if bb[2] < 30 else "ge30"
+            key = plate_net.size_class(bb[2])
             by[key][0] += match_counts(dets, [bb], [])[0]
             by[key][1] += 1
     return {"recall": round(tally[0] / max(1, sum(len(b) for b in boxes)), 4), "precision": round(tally[1] / max(1, tally[2]), 4),

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from alpr import atomic
+from alpr._components import percentiles
 from alpr.resources import models_dir
 from alpr.tf_import import import_tensorflow
 
@@ -98,7 +99,7 @@ def preprocess_crop(crop: np.ndarray, input_shape: tuple[int, int, int] = INPUT_
         grey = img[..., 0] * 0.114 + img[..., 1] * 0.587 + img[..., 2] * 0.299
     else:
         grey = img.reshape(img.shape[0], img.shape[1])
-    lo, hi = np.percentile(grey, (1.0, 99.0))
+    lo, hi = map(np.float64, percentiles(grey, (1.0, 99.0)))  # numpy scalars, as np.percentile gave
     if hi - lo < 1e-3:
         grey = np.full_like(grey, 0.5)
     else:
@@ -109,9 +110,16 @@ def preprocess_crop(crop: np.ndarray, input_shape: tuple[int, int, int] = INPUT_
     interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
     grey = cv2.resize(grey, (nw, nh), interpolation=interp)
     top, left = (h_out - nh) // 2, (w_out - nw) // 2
-    background = float(np.percentile(grey, 90.0))  # paper level; replicating edges would smear ink
+    background = percentiles(grey, (90.0,))[0]  # paper level; replicating edges would smear ink
     out = cv2.copyMakeBorder(grey, top, h_out - nh - top, left, w_out - nw - left, cv2.BORDER_CONSTANT, value=background)
     return np.clip(out, 0.0, 1.0).astype(np.float32)[..., None]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``(N, K)`` logits (max-shifted, so large logits do not overflow)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class CharModel:
@@ -169,10 +177,18 @@ class CharModel:
 
     def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
         """Softmax probabilities ``(N, n_classes)`` for model inputs ``x``."""
-        z = self.predict_logits(x, batch_size)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.predict_logits(x, batch_size))
+
+    def frozen_logits(self):
+        """A logits function ``f(x) -> (N, n_classes)`` for reading only: the weights as they are
+        now, run by LiteRT when available (~3x faster on a plate's few crops; see
+        :mod:`alpr.lite`), else :meth:`predict_logits`. Later weight changes are not seen."""
+        from alpr import lite
+
+        runner = lite.runner(self.keras_model, (8, *self.input_shape))
+        if runner is None:
+            return self.predict_logits
+        return lambda x: runner(x) if len(x) else np.zeros((0, self.n_classes), np.float32)
 
     def predict_chars(self, crops) -> list[tuple[str, float]]:
         """Convenience: BGR crops -> ``[(char, probability), ...]``."""

@@ -1,5 +1,6 @@
 """Locate the project's bundled assets (models, samples, fonts), installed or in a source checkout."""
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -25,3 +26,11 @@ def samples_dir() -> Path:
 def fonts_dir() -> Path:
     """Folder of the openly licensed fonts the renderer uses."""
     return Path(str(resources.files("alpr.synth"))) / "fonts"
+
+
+def cache_dir() -> Path:
+    """Folder for derived, re-creatable files (e.g. converted models): ``$ALPR_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/alpr``, else ``~/.cache/alpr``."""
+    if os.environ.get("ALPR_CACHE_DIR"):
+        return Path(os.environ["ALPR_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alpr"

@@ -1,0 +1,62 @@
+"""LiteRT inference of the character CNN (alpr.lite): same logits as Keras, cached by weights,
+and the Keras fallback when disabled."""
+
+import numpy as np
+import pytest
+
+from alpr import lite
+from alpr.model import CharModel, build_model
+from alpr.plates import ALPHABETS
+
+pytest.importorskip("ai_edge_litert")
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ALPR_LITERT", raising=False)
+    return tmp_path / "litert"
+
+
+def _model(seed: int) -> CharModel:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return CharModel(build_model(len(ALPHABETS["es"]), width=4, dropout=0.0), ALPHABETS["es"])
+
+
+def test_runner_reproduces_keras_logits_for_any_batch_size(cache):
+    model = _model(0)
+    runner = lite.runner(model.keras_model, (8, *model.input_shape))
+    assert runner is not None
+    x = np.random.default_rng(1).random((13, *model.input_shape), dtype=np.float32)
+    np.testing.assert_allclose(runner(x), model.predict_logits(x), atol=1e-4)
+    np.testing.assert_allclose(runner(x[:1]), model.predict_logits(x[:1]), atol=1e-4)  # resized back
+
+
+def test_flatbuffers_are_cached_by_weights(cache):
+    model = _model(0)
+    lite.runner(model.keras_model, (2, *model.input_shape))
+    assert len(list(cache.glob("*.tflite"))) == 1
+    lite.runner(model.keras_model, (2, *model.input_shape))  # same weights: the cached file
+    assert len(list(cache.glob("*.tflite"))) == 1
+    weights = model.keras_model.get_weights()
+    model.keras_model.set_weights([w + 0.01 for w in weights])  # fine-tuned: never the stale file
+    runner = lite.runner(model.keras_model, (2, *model.input_shape))
+    assert len(list(cache.glob("*.tflite"))) == 2
+    x = np.random.default_rng(2).random((4, *model.input_shape), dtype=np.float32)
+    np.testing.assert_allclose(runner(x), model.predict_logits(x), atol=1e-4)
+
+
+def test_frozen_logits_falls_back_to_keras_when_disabled(cache, monkeypatch):
+    monkeypatch.setenv("ALPR_LITERT", "0")
+    model = _model(0)
+    assert lite.runner(model.keras_model, (2, *model.input_shape)) is None
+    assert model.frozen_logits() == model.predict_logits
+    assert not cache.exists()
+
+
+def test_frozen_logits_of_no_crops(cache):
+    model = _model(0)
+    out = model.frozen_logits()(np.zeros((0, *model.input_shape), np.float32))
+    assert out.shape == (0, len(ALPHABETS["es"]))

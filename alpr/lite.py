@@ -15,6 +15,7 @@ callers stay on Keras; ``ALPR_LITERT=0`` forces that (e.g. to compare the two).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -49,7 +50,8 @@ class LiteRunner:
         x = np.ascontiguousarray(x, np.float32)
         with self._lock:
             if x.shape != self._shape:
-                with quiet_fds(2):  # "Created TensorFlow Lite XNNPACK delegate" on the first allocation
+                # the first allocation prints "Created TensorFlow Lite XNNPACK delegate" on fd 2
+                with quiet_fds(2) if self._shape is None else contextlib.nullcontext():
                     self._interpreter.resize_tensor_input(self._input, x.shape)
                     self._interpreter.allocate_tensors()
                 self._shape = x.shape

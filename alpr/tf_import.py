@@ -24,7 +24,9 @@ def quiet_fds(*fds: int):
         sys.stdout.flush()
         sys.stderr.flush()
         saved = [os.dup(fd) for fd in fds]
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # no real descriptors (embedded interpreters)
+        saved = None
+    if saved is None:
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -1,0 +1,31 @@
+"""scripts/benchmark.py: a smoke run on two rendered photos (a missing peer is a note, not a crash)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_reports_the_median_of_its_passes():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--n", "2", "--passes", "2", "--countries", "de",
+         "--cv4-python", "/nonexistent/python", "--json"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {row["system"]: row for row in json.loads(done.stdout)}
+    for system in ("alpr (this project)", "alpr (read_crop, GT crops)"):
+        assert rows[system]["images_per_s"] > 0
+        assert rows[system]["note"].startswith("median of 2 passes; ")
+        assert set(rows[system]["stage_ms"]) >= {"segment", "cnn", "decode"}
+    assert "detect" in rows["alpr (this project)"]["stage_ms"]
+    assert rows["OpenCV 4 Haar cascade (detection)"]["note"].startswith("haar run failed: No such file")
+
+
+def test_benchmark_refuses_zero_passes():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--passes", "0"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "--passes must be >= 1" in done.stderr

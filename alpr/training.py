@@ -328,8 +328,10 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
 
     Returns ``(CharModel, card)``; the caller saves with :func:`alpr.model.save_model`.
     """
+    from alpr.tf_import import import_tensorflow
+
+    tf = import_tensorflow()  # before keras, which would import TensorFlow with its start-up banner
     import keras
-    import tensorflow as tf
 
     from alpr.model import CharModel, build_model, describe_architecture
 

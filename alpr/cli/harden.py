@@ -99,8 +99,10 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
         raise UserError(f"--seed must be >= 0, got {seed}")
     import platform
 
+    from alpr.tf_import import import_tensorflow
+
+    tf = import_tensorflow()  # before keras, which would import TensorFlow with its start-up banner
     import keras
-    import tensorflow as tf
 
     from alpr.model import INPUT_SHAPE, CharModel, build_model, describe_architecture, save_model
     from alpr.plates import ALPHABETS

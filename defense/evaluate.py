@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -56,8 +57,10 @@ def art_autoattack(model, x, y, *, eps, seed=0, apgd_iter=100, square_queries=10
     """Per-sample "still correct" under ART's AutoAttack (APGD-CE, APGD-DLR, Square), or ``None``
     when ART is not installed."""
     try:
-        from art.attacks.evasion import AutoAttack, AutoProjectedGradientDescent, SquareAttack
-        from art.estimators.classification import TensorFlowV2Classifier
+        with warnings.catch_warnings():  # ART warns on import that PyTorch (not used here) is absent
+            warnings.filterwarnings("ignore", message="PyTorch not found", category=UserWarning)
+            from art.attacks.evasion import AutoAttack, AutoProjectedGradientDescent, SquareAttack
+            from art.estimators.classification import TensorFlowV2Classifier
     except ImportError:
         return None
     import tensorflow as tf

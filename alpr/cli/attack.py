@@ -91,7 +91,7 @@ def command(paths, out_dir, crop, char_crops, country, model_name, char, positio
 
     \b
     Examples:
-      alpr attack data/samples/es_1.jpg --country es --target any --eps 16/255 --out adv/
+      alpr attack data/samples/es_1.jpg --country es --target any --eps 32/255 --out adv/
       alpr attack car.jpg --country de --char 1 --target 7 --eps 32/255 --steps 100 --out adv/
       alpr attack plate.png --crop --country es --target 4 --method threshold --out adv/
       alpr attack one.png --chars --model es --target 7 --eps 8/255 --method fgsm --out adv/

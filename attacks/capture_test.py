@@ -1,14 +1,15 @@
 """Simulated print-and-capture test of a sticker through the WHOLE pipeline.
 
-For every test photo: a fresh random plate of the country containing the character (random font
-and style, seeds far from the optimisation's) is rendered at 2 px/mm; the sticker is *printed*
-(palette greys through a random printer response: ink black level, paper white, gamma, colour
-tint, dot gain blur) and stuck at the character at its fixed physical size, with a random
-misplacement; the plate goes into a photo with ``alpr.synth.scene.render_scene`` (perspective,
-background, holder, its own lighting / blur / noise / JPEG chain) and extra held-out
-transformations from :data:`attacks.eot.HELD_OUT`. Each photo *features* one family, drawn from
-the part of the held-out range that lies beyond the training range (or a family training never
-saw: shadow, glare); the others are drawn within the training ranges.
+For every test photo: a fresh random plate of the country containing the character (random style
+in the sticker's typefaces, ``config.fonts``; seeds far from the optimisation's) is rendered at
+2 px/mm; the sticker is *printed* (palette greys through a random printer response: ink black
+level, paper white, gamma, colour tint, dot gain blur) and stuck at the character at its fixed
+physical size, with a random misplacement; the plate goes into a photo with
+``alpr.synth.scene.render_scene`` (perspective, background, holder, its own lighting / blur /
+noise / JPEG chain) and extra held-out transformations from :data:`attacks.eot.HELD_OUT`. Each
+photo *features* one family, drawn from the part of the held-out range that lies beyond the
+training range (or a family training never saw: shadow, glare); the others are drawn within the
+training ranges.
 
 The clean twin (same plate, same seed, no sticker) is read too. ``Recognizer.read`` (detection,
 segmentation, CNN, grammar decoding) decides: the attack counts only on photos whose clean twin
@@ -167,6 +168,7 @@ def run(recognizer, sticker, *, n: int, seed: int = 0, progress: bool = True, ke
     from alpr.synth.render import render_plate
     from alpr.synth.scene import render_scene
     from attacks.crops import plate_with
+    from attacks.patch_geometry import plate_style
 
     cfg = sticker.config
     start = time.perf_counter()
@@ -175,7 +177,8 @@ def run(recognizer, sticker, *, n: int, seed: int = 0, progress: bool = True, ke
     for i in tqdm(range(n), desc="capture test", disable=not progress, leave=False):
         family = FEATURED[i % len(FEATURED)]
         p = photo_params(family, rng)
-        r = render_plate(plate_with(cfg.char, cfg.country, rng), cfg.country, rng=rng, height_px=int(110 * PLATE_PX_PER_MM))
+        text = plate_with(cfg.char, cfg.country, rng)
+        r = render_plate(text, cfg.country, rng=rng, height_px=int(110 * PLATE_PX_PER_MM), style=plate_style(cfg.country, rng, cfg.fonts))
         truth = r.plate.text
         index = truth.index(cfg.char)
         width = float(np.clip(260 * p["scale"], 60, 600))

@@ -6,20 +6,29 @@ material is confined to a mask of a given *shape* — ``"strokes"`` (on the glyp
 character's ink box (the segmenter's box of the nominal "1", e.g. 38 × 73 mm for the German FE
 "1"), anywhere inside the character's cell.
 
-Optimisation (Adam on the sticker's grey levels) maximises the one loss :func:`attacks.core.objective`
-(untargeted for ``target="any"``, targeted otherwise; over the digit classes, as the grammar
-decoder reads a digit slot among digits only), capped per sample so effort goes to the
-transformations not yet fooled, averaged over many rendered plates of the country (random text,
-fonts and styles) and over :mod:`attacks.eot` transformations, minus a non-printability score
-(squared distance to the nearest :data:`PALETTE` grey) and total variation.
+Optimisation (Adam on the sticker's grey levels) maximises the one loss :func:`attacks.core.objective`,
+targeted at one digit (over the digit classes, as the grammar decoder reads a digit slot among
+digits only), capped per sample so effort goes to the transformations not yet fooled, averaged
+over many rendered plates of the country (random text and styles, in the typefaces of
+``fonts``) and over :mod:`attacks.eot` transformations, minus a non-printability score (squared
+distance to the nearest :data:`PALETTE` grey) and total variation.
 
-Two phases. Warm-up (``warmup`` × steps): the whole allowed region may change, starting from the
-plate's own look with a small L1 pull back to it; the mask then shrinks to the area budget in
+The aim: the target, or for ``target="any"`` the digits whose short probe runs (``probe_steps``,
+one per candidate digit) fooled the model most often; success still counts any other reading.
+Which digit a sticker can fake depends on the glyph and the shape (the Spanish "1" under one
+rectangle becomes a "7", the German one on its strokes a "3"). ``restarts`` full runs (for
+"any": at the best probes in turn) are scored on one fixed validation set of training
+transformations and the best printed sticker is kept: a run's success varies a lot with its
+random batches, and this score tracks the held-out pipeline success closely.
+
+A run has two phases. Warm-up (``warmup`` × steps): the whole allowed region may change, starting
+from the plate's own look with a small L1 pull back to it (every second restart first spends
+``free_start`` × steps untargeted, away from the "1" in any direction, before it aims: which
+start works better depends on the glyph and shape, e.g. the German strokes like it and the
+Spanish rectangle does not); the mask then shrinks to the area budget in
 four stages, each keeping where the sticker departs most from the plate (smoothed by
-``blob_mm``, projected onto the shape by :func:`select_mask`). For ``target="any"`` the first
-stage also picks the digit the warm-up drifts towards and the objective becomes targeted on it
-(success still counts any other reading). Second phase: optimisation inside the final mask; the
-result is snapped to the palette (what is printed).
+``blob_mm``, projected onto the shape by :func:`select_mask`). Second phase: optimisation inside
+the final mask; the result is snapped to the palette (what is printed).
 
 Example::
 
@@ -37,9 +46,9 @@ import cv2
 import numpy as np
 
 from attacks import core, eot
-from attacks.patch_geometry import SHAPES, allowed_region, nominal_char, select_mask, training_windows
+from attacks.patch_geometry import FONTS, SHAPES, allowed_region, nominal_char, select_mask, training_windows
 
-__all__ = ["PALETTE", "SHAPES", "PatchConfig", "Sticker", "allowed_region", "nominal_char", "optimise_patch", "select_mask",
+__all__ = ["FONTS", "PALETTE", "SHAPES", "PatchConfig", "Sticker", "allowed_region", "nominal_char", "optimise_patch", "select_mask",
            "snap", "training_windows"]
 
 #: Printable greys (ink coverage on white sticker film): black, dark, light grey, white.
@@ -55,6 +64,7 @@ class PatchConfig:
     target: str = "any"
     area: float = 0.15
     shape: str = "strokes"
+    fonts: str = "standard"  # plate typefaces optimised over (see attacks.patch_geometry.FONTS)
     steps: int = 400
     batch: int = 24
     n_plates: int = 96
@@ -62,7 +72,14 @@ class PatchConfig:
     warmup: float = 0.5  # fraction of steps spent shrinking the mask from the whole region to the budget
     nps_weight: float = 0.05
     tv_weight: float = 0.01
-    cap: float = 3.0  # per-sample objective cap (untargeted CE of the true class, in nats)
+    cap: float = -0.05  # per-sample objective cap (minus the target's CE, in nats): no effort
+    # on samples already read as the target with probability > ~0.95 (at the tempered logits)
+    free_start: float = 0.125  # every second restart: share of the steps first spent untargeted
+    free_cap: float = 3.0  # the free start's per-sample cap (the source's CE, in nats)
+    probe_steps: int = 48  # target "any": length of the short run aimed at each candidate (<= steps)
+    restarts: int = 2  # full runs (for "any": aimed at the best probes in turn); the sticker that
+    # fools the model most often on a fixed validation set of training transformations is kept
+    n_val: int = 192  # size of that validation set
     temperature: float = 8.0  # logits are divided by it inside the objective
     reach_mm: float = 4.0  # "strokes": material may go this far from the glyph's strokes
     blob_mm: float = 2.0  # smoothing of the importance map (larger: more compact material)
@@ -73,6 +90,8 @@ class PatchConfig:
         """Raise ``ValueError`` on a bad setting; return self."""
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+        if self.fonts not in FONTS:
+            raise ValueError(f"fonts must be one of {', '.join(FONTS)}, got {self.fonts!r}")
         if not 0 < self.area <= 1:
             raise ValueError(f"area must be in (0, 1], got {self.area}")
         if len(self.char) != 1 or self.char not in alphabet:
@@ -81,7 +100,7 @@ class PatchConfig:
             raise ValueError(f"target must be 'any' or one character of {alphabet!r} other than {self.char!r}")
         if self.target != "any" and self.target.isdigit() != self.char.isdigit():
             raise ValueError("target must be of the same kind (digit/letter) as char: the grammar forces it")
-        for name in ("steps", "batch", "n_plates"):
+        for name in ("steps", "batch", "n_plates", "probe_steps", "restarts", "n_val"):
             core.check_count(getattr(self, name), name)
         return self
 
@@ -99,7 +118,9 @@ class Sticker:
     config: PatchConfig
     history: list = field(default_factory=list)
     seconds: float = 0.0
-    aimed_at: str = "any"  # the digit the optimisation aimed at (for target "any": chosen after the warm-up)
+    aimed_at: str = "any"  # the digit the kept run aimed at (for target "any": one of the best probes)
+    probes: dict = field(default_factory=dict)  # target "any": each candidate's probe EOT success
+    validation: float | None = None  # share of the validation transformations it fools (see PatchConfig.restarts)
 
     @property
     def area_mm2(self) -> float:
@@ -127,8 +148,8 @@ class Sticker:
         return {"shape_px": list(self.grey.shape), "area_mm2": self.area_mm2, "area_fraction": round(self.area_fraction, 4),
                 "box_mm": [round(v, 2) for v in self.box_mm], "origin": list(self.origin), "config": cfg,
                 "optimise_seconds": round(self.seconds, 1),
-                "aimed_at": self.aimed_at, "final_eot_fooled": round(float(np.mean([h[1] for h in self.history[-50:]])), 4)
-                if self.history else None}
+                "aimed_at": self.aimed_at, "aim_probes": self.probes, "validation_fooled": self.validation,
+                "final_eot_fooled": round(float(np.mean([h[1] for h in self.history[-50:]])), 4) if self.history else None}
 
 
 # --------------------------------------------------------------------------- optimisation
@@ -192,14 +213,13 @@ def optimise_patch(model, config: PatchConfig, *, progress: bool = True) -> Stic
     nominal = nominal_char(cfg.country, cfg.char)
     allowed, origin, look = allowed_region(cfg.shape, nominal, cfg.reach_mm)
     budget = cfg.area * nominal["box"][2] * nominal["box"][3]
-    data = training_windows(cfg.country, cfg.char, cfg.n_plates, rng)
+    data = training_windows(cfg.country, cfg.char, cfg.n_plates, rng, cfg.fonts)
     alphabet = model.alphabet
     cols = [i for i, c in enumerate(alphabet) if c.isdigit() == cfg.char.isdigit()]
     source = cols.index(alphabet.index(cfg.char))
     targeted = cfg.target != "any"
-    label = tf.Variable(cols.index(alphabet.index(cfg.target)) if targeted else source, dtype=tf.int32)
-    is_targeted = tf.Variable(targeted)
-    cap = tf.Variable(-0.05 if targeted else cfg.cap, dtype=tf.float32)
+    label = tf.Variable(source, dtype=tf.int32)  # the digit aimed at (set by reset)
+    aimed = tf.Variable(True)  # False during the free start: untargeted, away from the source
     grey = tf.Variable(look.copy())
     look_t = tf.constant(look)
     mask_t = tf.Variable(allowed.astype(np.float32))
@@ -215,53 +235,98 @@ def optimise_patch(model, config: PatchConfig, *, progress: bool = True) -> Stic
             x = eot.apply(params, grey, mask_t, windows, anchor, origin_t, boxes, model.input_shape[:2])
             z = tf.gather(tf.cast(net(x, training=False), tf.float32), cols, axis=1)
             # tempered logits: a saturated softmax has no gradient at the confident clean "1"
-            obj = core.objective(z / cfg.temperature, tf.fill([tf.shape(z)[0]], label), is_targeted)
-            attack = tf.reduce_mean(tf.minimum(obj, cap))
+            y = tf.fill([tf.shape(z)[0]], tf.where(aimed, label, source))
+            obj = core.objective(z / cfg.temperature, y, aimed)
+            attack = tf.reduce_mean(tf.minimum(obj, tf.where(aimed, cfg.cap, cfg.free_cap)))
             change = tf.reduce_sum(tf.abs(grey - look_t) * mask_t) / tf.reduce_sum(mask_t)
             loss = -attack + cfg.nps_weight * nps(grey, mask_t) + cfg.tv_weight * total_variation(grey, mask_t) + l1 * change
         opt.apply_gradients([(tape.gradient(loss, grey), grey)])
         grey.assign(tf.clip_by_value(grey, 0.0, 1.0))
-        pred = tf.argmax(z, 1, output_type=tf.int32)
-        fooled = tf.where(is_targeted, pred == label, pred != source)
-        return attack, tf.reduce_mean(tf.cast(fooled, tf.float32)), tf.reduce_mean(tf.nn.softmax(z), 0)
+        fooled = tf.cast(core.is_success(z, tf.fill([tf.shape(z)[0]], label), True), tf.float32)  # as the aim
+        return attack, tf.reduce_mean(fooled)
 
-    warm = int(round(cfg.warmup * cfg.steps))
-    # continuation: the mask shrinks from the whole allowed region to the budget in four stages
-    stages = {int(round(warm * j / 4)): budget * (allowed.sum() / budget) ** (1 - j / 4) for j in range(1, 5)}
-    mask = allowed.copy()
-    history, probs = [], []
-    bar = tqdm(range(cfg.steps), desc=f"patch {cfg.country} {cfg.char}->{cfg.target}", disable=not progress, leave=False)
-    for it in bar:
-        if it in stages and it > 0:
-            if not targeted and not bool(is_targeted.numpy()):
-                # "any": aim at the digit the free warm-up already pushes towards (a targeted
-                # objective concentrates the effort; success still counts any other reading)
-                p = np.mean(probs[-10:], axis=0)
-                p[source] = -1
-                label.assign(int(np.argmax(p)))
-                is_targeted.assign(True)
-                cap.assign(-0.05)
-            importance = cv2.GaussianBlur(np.abs(grey.numpy() - look), (0, 0), cfg.blob_mm)
-            mask = select_mask(cfg.shape, importance, mask, min(stages[it], mask.sum()))
-            mask_t.assign(mask.astype(np.float32))
-            grey.assign(np.where(mask, grey.numpy(), look).astype(np.float32))
-            for v in opt.variables:  # fresh Adam moments for the new mask
-                if v.path.endswith(("momentum", "velocity")):
-                    v.assign(tf.zeros_like(v))
-            opt.iterations.assign(0)
-        if it == warm:
-            l1.assign(0.0)
-        idx = rng.integers(0, cfg.n_plates, cfg.batch)
-        params = eot.sample(cfg.ranges, cfg.batch, rng, window_hw=hw)
-        boxes = crop_boxes(grey.numpy(), mask, origin, data, idx)
-        attack, rate, p = step(params, data["windows"][idx], data["anchor"][idx], boxes)
-        history.append((float(attack), float(rate)))
-        probs.append(p.numpy())
-        if it % 10 == 0:
-            recent = np.mean([h[1] for h in history[-20:]])
-            bar.set_postfix(obj=f"{float(attack):.2f}", fooled=f"{recent:.2f}", phase="warm" if it < warm else "mask")
-    aimed = cfg.target if targeted else alphabet[cols[int(label.numpy())]] if bool(is_targeted.numpy()) else "any"
-    if mask.sum() > budget:  # too few steps to reach the last stage: project now
-        mask = select_mask(cfg.shape, np.abs(grey.numpy() - look), mask, budget)
-    final = np.where(mask, snap(grey.numpy()), 1.0).astype(np.float32)
-    return Sticker(final, mask, origin, nominal["box"], cfg, history, time.perf_counter() - start, aimed)
+    def reset(aim: int):
+        """Back to the plate's look on the whole allowed region, aiming at column ``aim``."""
+        grey.assign(look)
+        mask_t.assign(allowed.astype(np.float32))
+        l1.assign(0.02)
+        label.assign(aim)
+        aimed.assign(False)  # free start first (see run)
+        fresh_moments()
+
+    def fresh_moments():
+        for v in opt.variables:
+            if v.path.endswith(("momentum", "velocity")):
+                v.assign(tf.zeros_like(v))
+        opt.iterations.assign(0)
+
+    def run(n_steps: int, desc: str, free_start: float = 0.0):
+        """Optimise for ``n_steps``, untargeted for the first ``free_start`` × n_steps; the mask
+        shrinks from the whole allowed region to the budget in four stages during the warm-up
+        (continuation). Returns (mask, history)."""
+        warm = int(round(cfg.warmup * n_steps))
+        stages = {int(round(warm * j / 4)): budget * (allowed.sum() / budget) ** (1 - j / 4) for j in range(1, 5)}
+        mask = allowed.copy()
+        history = []
+        bar = tqdm(range(n_steps), desc=desc, disable=not progress, leave=False)
+        for it in bar:
+            if it in stages and it > 0:
+                importance = cv2.GaussianBlur(np.abs(grey.numpy() - look), (0, 0), cfg.blob_mm)
+                mask = select_mask(cfg.shape, importance, mask, min(stages[it], mask.sum()))
+                mask_t.assign(mask.astype(np.float32))
+                grey.assign(np.where(mask, grey.numpy(), look).astype(np.float32))
+                fresh_moments()  # for the new mask
+            if it == warm:
+                l1.assign(0.0)
+            if it == int(round(free_start * n_steps)):
+                aimed.assign(True)
+            idx = rng.integers(0, cfg.n_plates, cfg.batch)
+            params = eot.sample(cfg.ranges, cfg.batch, rng, window_hw=hw)
+            boxes = crop_boxes(grey.numpy(), mask, origin, data, idx)
+            attack, rate = step(params, data["windows"][idx], data["anchor"][idx], boxes)
+            history.append((float(attack), float(rate)))
+            if it % 10 == 0:
+                recent = np.mean([h[1] for h in history[-20:]])
+                bar.set_postfix(obj=f"{float(attack):.2f}", fooled=f"{recent:.2f}", phase="warm" if it < warm else "mask")
+        if mask.sum() > budget:  # too few steps to reach the last stage: project now
+            mask = select_mask(cfg.shape, np.abs(grey.numpy() - look), mask, budget)
+        return mask, history
+
+    val_rng = np.random.default_rng([cfg.seed, 1])  # the same validation set for every restart
+    val_idx = val_rng.integers(0, cfg.n_plates, cfg.n_val)
+    val_params = eot.sample(cfg.ranges, cfg.n_val, val_rng, window_hw=hw)
+
+    def validate(final, mask) -> float:
+        """Share of the validation samples the printed (snapped) sticker fools: any reading
+        but the source for "any", the target otherwise."""
+        boxes = crop_boxes(final, mask, origin, data, val_idx)
+        x = eot.apply(val_params, tf.constant(final), tf.constant(mask.astype(np.float32)), data["windows"][val_idx],
+                      data["anchor"][val_idx], origin_t, boxes, model.input_shape[:2])
+        pred = np.asarray(tf.argmax(tf.gather(net(x, training=False), cols, axis=1), 1))
+        return float(np.mean(pred == cols.index(alphabet.index(cfg.target)) if targeted else pred != source))
+
+    probes = {}  # target "any": the candidates' probe scores
+    if targeted:
+        aims = [cols.index(alphabet.index(cfg.target))] * cfg.restarts
+    else:
+        # "any": a short run aimed at each other digit (letter) in turn; the full runs aim at the
+        # ones fooled most often at the end of their probes (success still counts any other reading)
+        n_probe = min(cfg.probe_steps, cfg.steps)  # never longer than the run itself
+        for c in (c for c in range(len(cols)) if c != source):
+            reset(c)
+            _, hist = run(n_probe, f"aim {alphabet[cols[c]]}")
+            probes[alphabet[cols[c]]] = round(float(np.mean([h[1] for h in hist[-max(1, n_probe // 4):]])), 4)
+        ranked = sorted(probes, key=probes.get, reverse=True)
+        aims = [cols.index(alphabet.index(ranked[k % len(ranked)])) for k in range(cfg.restarts)]
+    best = None
+    for k, aim in enumerate(aims):
+        reset(aim)
+        free = cfg.free_start if k % 2 else 0.0  # restarts alternate: aimed from the start, or a free start
+        mask, history = run(cfg.steps, f"patch {cfg.country} {cfg.char}->{alphabet[cols[aim]]} ({k + 1}/{len(aims)})", free)
+        final = np.where(mask, snap(grey.numpy()), 1.0).astype(np.float32)
+        score = validate(final, mask)
+        if best is None or score > best[0]:
+            best = (score, final, mask, history, aim)
+    score, final, mask, history, aim = best
+    return Sticker(final, mask, origin, nominal["box"], cfg, history, time.perf_counter() - start, alphabet[cols[aim]], probes,
+                   round(score, 4))

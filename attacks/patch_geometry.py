@@ -8,6 +8,11 @@ import cv2
 import numpy as np
 
 SHAPES = ("strokes", "rect", "dots")
+#: Plate typefaces a sticker is made for: "standard" is the country's own plate font (FE-Schrift
+#: for de, the Spanish plate font for es), the one on the plates the sticker is stuck on; "all"
+#: adds the stand-ins the character CNN also trains on (DIN 1451 and DejaVu, plus the other
+#: country's font), as in :func:`alpr.synth.style.random_style`.
+FONTS = ("standard", "all")
 WINDOW_W = 96  # rectified window width in mm (= px) around the character; height: the plate's 110
 DOT_MM = 7.0
 
@@ -28,16 +33,29 @@ def nominal_char(country: str, char: str = "1") -> dict:
     return {"box": (float(x), float(y), float(w), float(h)), "cell": max(cell, w + 6.0), "ink": ink}
 
 
-def training_windows(country: str, char: str, n: int, rng: np.random.Generator) -> dict:
+def plate_style(country: str, rng: np.random.Generator, fonts: str = "all") -> dict | None:
+    """A random plate style for ``render_plate``: ``None`` (any font, see :data:`FONTS`) or, for
+    ``fonts="standard"``, a random style in the country's own plate font."""
+    from alpr.synth.style import default_style, random_style
+
+    if fonts not in FONTS:
+        raise ValueError(f"fonts must be one of {', '.join(FONTS)}, got {fonts!r}")
+    if fonts == "all":
+        return None
+    return {**random_style(country, rng), "font": default_style(country)["font"]}
+
+
+def training_windows(country: str, char: str, n: int, rng: np.random.Generator, fonts: str = "all") -> dict:
     """``n`` rectified windows (1 px/mm, 110 × WINDOW_W, BGR in [0, 1]) centred on the first
-    ``char`` of random plates of ``country`` (random fonts and styles), with the box of that
-    character in window pixels and its centre (the sticker anchor)."""
+    ``char`` of random plates of ``country`` (random styles, fonts as in :func:`plate_style`),
+    with the box of that character in window pixels and its centre (the sticker anchor)."""
     from alpr.synth.render import render_plate
     from attacks.crops import plate_with
 
     wins, boxes = [], []
     for _ in range(n):
-        r = render_plate(plate_with(char, country, rng), country, rng=rng, height_px=110)
+        plate = plate_with(char, country, rng)
+        r = render_plate(plate, country, rng=rng, height_px=110, style=plate_style(country, rng, fonts))
         x, y, w, h = (int(v) for v in r.boxes[r.plate.text.index(char)])
         x0 = int(round(x + w / 2 - WINDOW_W / 2))
         img = cv2.copyMakeBorder(r.image[..., :3], 0, 0, WINDOW_W, WINDOW_W, cv2.BORDER_REPLICATE)

@@ -22,7 +22,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="model name or .keras file (default: the country's)")
     ap.add_argument("--char", default="1")
     ap.add_argument("--target", default="any")
-    ap.add_argument("--shape", choices=("strokes", "rect", "dots"), default="strokes")
+    ap.add_argument("--shape", choices=("strokes", "rect", "dots"), default=None, help="default: de strokes, es rect")
+    ap.add_argument("--fonts", choices=("standard", "all"), default="standard")
     ap.add_argument("--area", type=float, default=0.15)
     ap.add_argument("--reach", type=float, default=None, help="strokes: mm beyond the glyph's strokes (default: de 4, es 6)")
     ap.add_argument("--areas", default=None, help="comma-separated budgets for a sweep, e.g. 0.05,0.10,0.15,0.20,0.30")
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     from alpr.cli.patch import run_patch
 
     areas = [float(a) for a in args.areas.split(",") if a.strip()] if args.areas else [args.area]
-    common = dict(country=args.country, char=args.char, target=args.target, shape=args.shape, seed=args.seed,
+    common = dict(country=args.country, char=args.char, target=args.target, shape=args.shape, fonts=args.fonts, seed=args.seed,
                   steps=args.steps, eval_n=args.eval_n, model_name=args.model, force=args.force,
                   reach=args.reach, progress=False)
     rows = []
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
         print(f"error: {err.message}", file=sys.stderr)
         return 2
     if len(areas) > 1:
-        write_sweep(rows, args.out, f"{args.country} '{args.char}' -> {args.target}, {args.shape}")
+        write_sweep(rows, args.out, f"{args.country} '{args.char}' -> {args.target}, {rep['shape']}, {args.fonts} fonts")
     return 0
 
 

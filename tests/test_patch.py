@@ -72,7 +72,7 @@ def test_cli_smoke_run_writes_report(tmp_path):
     from alpr.cli.patch import command
 
     out = tmp_path / "out"
-    args = ["--country", "de", "--target", "any", "--area", "0.15", "--shape", "rect", "--steps", "2", "--plates", "2",
+    args = ["--country", "es", "--target", "any", "--area", "0.15", "--steps", "2", "--plates", "2",
             "--eval-n", "2", "--seed", "0", "--quiet", "--out", str(out)]
     result = CliRunner().invoke(command, args)
     assert result.exit_code == 0, result.output
@@ -80,6 +80,7 @@ def test_cli_smoke_run_writes_report(tmp_path):
     for key in ("simulated_success", "n", "target", "area", "ci95", "per_family", "baseline", "timing"):
         assert key in report
     assert report["target"] == "any" and report["area"] <= 0.15
+    assert report["shape"] == "rect" and report["fonts"] == "standard"  # the Spanish defaults
     assert (out / "sticker.pdf").is_file() and (out / "sticker.png").is_file()
     again = CliRunner().invoke(command, args)
     assert again.exit_code == 2 and "--force" in again.output
@@ -102,3 +103,28 @@ def test_real_photos_mode_reads_labels_and_scores(tmp_path):
     result = patch_report.evaluate_photos(rec, tmp_path, char="1", target="any")
     assert result["photos"] == 3 and [r["success"] for r in result["rows"]] == [True, False, False]
     assert result["rows"][2]["truth"] == "AB1234"
+
+
+def test_any_aims_at_the_best_probe():
+    cfg = patch.PatchConfig(country="de", target="any", area=0.1, shape="rect", steps=4, probe_steps=2, batch=2, n_plates=2, seed=0)
+    sticker = patch.optimise_patch(_tiny_model(), cfg, progress=False)
+    assert sorted(sticker.probes) == list("023456789")  # every other digit was probed
+    best_two = sorted(sticker.probes.values())[-2:]  # restarts=2: the full runs aim at the two best
+    assert sticker.probes[sticker.aimed_at] >= best_two[0]
+    assert 0.0 <= sticker.validation <= 1.0
+    assert sticker.summary()["aim_probes"] == sticker.probes
+
+
+def test_standard_fonts_render_the_country_plate_font():
+    from alpr.synth.render import render_plate
+    from attacks.patch_geometry import plate_style
+
+    rng = np.random.default_rng(0)
+    assert plate_style("de", rng, "all") is None  # render_plate draws any font, as in training
+    for country, font in (("de", "fe"), ("es", "es")):
+        fonts = {render_plate(None, country, rng=rng, style=plate_style(country, rng, "standard")).font for _ in range(8)}
+        assert fonts == {font}
+    styles = [plate_style("es", rng, "standard") for _ in range(2)]
+    assert styles[0]["paper"] != styles[1]["paper"]  # still random styles
+    with pytest.raises(ValueError):
+        patch.PatchConfig(fonts="comic").check("0123456789")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alpr.cli.patch import FONTS, SHAPES  # noqa: E402  (after the checkout is on the path)
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -22,8 +24,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="model name or .keras file (default: the country's)")
     ap.add_argument("--char", default="1")
     ap.add_argument("--target", default="any")
-    ap.add_argument("--shape", choices=("strokes", "rect", "dots"), default=None, help="default: de strokes, es rect")
-    ap.add_argument("--fonts", choices=("standard", "all"), default="standard")
+    ap.add_argument("--shape", choices=SHAPES, default=None, help="default: de strokes, es rect")
+    ap.add_argument("--fonts", choices=FONTS, default="standard")
     ap.add_argument("--area", type=float, default=0.15)
     ap.add_argument("--reach", type=float, default=None, help="strokes: mm beyond the glyph's strokes (default: de 4, es 6)")
     ap.add_argument("--areas", default=None, help="comma-separated budgets for a sweep, e.g. 0.05,0.10,0.15,0.20,0.30")

@@ -128,3 +128,9 @@ def test_standard_fonts_render_the_country_plate_font():
     assert styles[0]["paper"] != styles[1]["paper"]  # still random styles
     with pytest.raises(ValueError):
         patch.PatchConfig(fonts="comic").check("0123456789")
+
+
+def test_cli_choices_mirror_the_attack_module():
+    from alpr.cli import patch as cli_patch
+
+    assert cli_patch.SHAPES == patch.SHAPES and cli_patch.FONTS == patch.FONTS

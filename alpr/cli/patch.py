@@ -11,6 +11,8 @@ import click
 from alpr import atomic
 from alpr.cli.common import FractionType, UserError, atomic_path, ensure_dir, load_recognizer, refuse_existing
 
+#: Copies of attacks.patch.SHAPES / FONTS, so that the CLI starts without importing attacks
+#: (tests/test_patch.py checks that they agree).
 SHAPES = ("strokes", "rect", "dots")
 FONTS = ("standard", "all")
 #: --reach default per country: the narrow Spanish "1" needs more room around its strokes.

@@ -52,6 +52,8 @@ def test_config_rejects_bad_settings():
         patch.PatchConfig(target="1").check("0123456789")
     with pytest.raises(ValueError):
         patch.PatchConfig(area=0).check("0123456789")
+    with pytest.raises(ValueError):
+        patch.PatchConfig(hard_tail=1.5).check("0123456789")
 
 
 def test_wilson_and_judge():
@@ -134,3 +136,14 @@ def test_cli_choices_mirror_the_attack_module():
     from alpr.cli import patch as cli_patch
 
     assert cli_patch.SHAPES == patch.SHAPES and cli_patch.FONTS == patch.FONTS
+
+
+def test_hard_tail_sees_the_printed_greys_with_a_straight_through_gradient():
+    import tensorflow as tf
+
+    grey = tf.Variable(np.random.default_rng(0).uniform(0, 1, (5, 4)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        seen = patch.snap_straight_through(grey)
+        loss = 3.0 * tf.reduce_sum(seen)
+    np.testing.assert_allclose(seen.numpy(), patch.snap(grey.numpy()), atol=1e-6)  # forward: what is printed
+    np.testing.assert_allclose(tape.gradient(loss, grey).numpy(), 3.0)  # backward: the identity

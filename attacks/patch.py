@@ -288,6 +288,7 @@ def optimise_patch(model, config: PatchConfig, *, progress: bool = True) -> Stic
         shrinks from the whole allowed region to the budget in four stages during the warm-up
         (continuation). Returns (mask, history)."""
         warm = int(round(warmup * n_steps))
+        hard_from = max(warm, n_steps - int(round(cfg.hard_tail * n_steps)))  # the tail lies in the mask phase
         stages = {int(round(warm * j / 4)): budget * (allowed.sum() / budget) ** (1 - j / 4) for j in range(1, 5)}
         mask = allowed.copy()
         history = []
@@ -304,7 +305,7 @@ def optimise_patch(model, config: PatchConfig, *, progress: bool = True) -> Stic
                 l1.assign(0.0)
             if it == int(round(free_start * n_steps)):
                 aimed.assign(True)
-            if it == n_steps - int(round(cfg.hard_tail * n_steps)) and it >= warm:
+            if it == hard_from:
                 hard.assign(True)
             idx = rng.integers(0, cfg.n_plates, cfg.batch)
             params = eot.sample(cfg.ranges, cfg.batch, rng, window_hw=hw)

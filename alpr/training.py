@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from alpr.plates import ALPHABETS, DIGITS, LATIN, UMLAUTS, PlateText, random_plate
+from alpr.synth.fonts import TWINS
 
 #: Seed offset of the synthetic held-out test set (never overlaps training seeds in practice).
 TEST_SEED_OFFSET = 1_000_003
@@ -152,12 +153,16 @@ def _warp(seed: int):
     return A.Compose([A.GridDistortion(num_steps=4, distort_limit=(-0.15, 0.15), border_mode=cv2.BORDER_REPLICATE, p=0.25)], seed=seed)
 
 
+#: Letters each model learns (its alphabet without the digits).
+_LETTERS = {"de": LATIN + UMLAUTS, "es": ALPHABETS["es"][10:], "eu": LATIN}
+
+
 def _training_plate(country: str, rng: np.random.Generator, rate: float) -> PlateText:
     """A grammar-shaped plate whose characters are sometimes replaced by random ones of the same
     kind (letter / digit), so every class, umlauts included, is seen often enough."""
     source = str(rng.choice(["de", "es", "eu"])) if country == "eu" else country
     plate = random_plate(source, rng)
-    letters = {"de": LATIN + UMLAUTS, "es": ALPHABETS["es"][10:], "eu": LATIN}[country]
+    letters = _LETTERS[country]
     groups = []
     for g in plate.groups:
         chars = []
@@ -167,6 +172,18 @@ def _training_plate(country: str, rng: np.random.Generator, rate: float) -> Plat
             chars.append(ch)
         groups.append("".join(chars))
     return PlateText(plate.country, tuple(groups))
+
+
+def _without_twins(plate: PlateText, font: str, country: str, rng: np.random.Generator) -> PlateText:
+    """``plate`` with each character that ``font`` draws exactly like another one (see
+    :data:`alpr.synth.fonts.TWINS`) replaced by a random other letter of ``country``: a crop
+    labelled "O" that is pixel for pixel a "0" is label noise, not a training signal."""
+    twins = TWINS.get(font, {})
+    if not any(ch in twins for g in plate.groups for ch in g):
+        return plate
+    letters = [c for c in _LETTERS[country] if c not in twins]
+    groups = tuple("".join(str(rng.choice(letters)) if ch in twins else ch for ch in g) for g in plate.groups)
+    return PlateText(plate.country, groups)
 
 
 def _cut(image: np.ndarray, box, rng: np.random.Generator, policy: CropPolicy) -> np.ndarray | None:
@@ -254,7 +271,10 @@ def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_
     bar = tqdm(total=n, desc=f"synth {country} chars", unit="char", disable=not progress, mininterval=1.0)
     while len(crops) < n:
         plate = _training_plate(country, rng, policy.substitute_rate)
-        rendered = render(plate, plate.country, rng=rng, height_px=int(rng.integers(*policy.plate_height)), style=_style(plate.country, rng))
+        height_px = int(rng.integers(*policy.plate_height))
+        style = _style(plate.country, rng)
+        plate = _without_twins(plate, style["font"], country, rng)
+        rendered = render(plate, plate.country, rng=rng, height_px=height_px, style=style)
         image = np.ascontiguousarray(rendered.image[..., :3]).copy()
         if policy.invert_rate > 0 and rng.random() < policy.invert_rate:
             image = 255 - image

@@ -89,6 +89,17 @@ def test_all_alphabets_render_in_every_font():
     assert eight.style["variant"] == "eng"
 
 
+def test_twins_are_exactly_the_identical_glyphs():
+    chars = plates.ALPHABETS["de"]
+    for font in fonts.FONTS:
+        # at 48 x 32 px; identical outlines differ only by anti-aliasing (~0.0001), the closest
+        # distinct pairs (O/Q, and the Spanish font's O/0) by about 0.044
+        small = {ch: cv2.resize(fonts.master(font, ch), (32, 48), interpolation=cv2.INTER_AREA) for ch in chars}
+        identical = {(a, b) for i, a in enumerate(chars) for b in chars[i + 1 :] if np.abs(small[a] - small[b]).mean() < 0.01}
+        declared = {tuple(sorted(pair)) for pair in fonts.TWINS.get(font, {}).items()}
+        assert {tuple(sorted(pair)) for pair in identical} == declared, font
+
+
 def test_band_and_text_do_not_overlap():
     r = render_plate(country="de", seed=5, height_px=64, style={})
     bx, by, bw, bh = r.band_box

@@ -5,6 +5,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from alpr.synth import fonts
+from alpr.synth.render import render_plate
 from alpr.training import CLEAN_POLICY, make_crops
 
 
@@ -27,3 +29,18 @@ def test_box_follows_a_sloped_glyph():
     aspect = np.array([c.shape[0] / c.shape[1] for c in following]) / np.array([c.shape[0] / c.shape[1] for c in fixed])
     # a sloped glyph's upright bounding box is taller for its width than the glyph itself
     assert np.median(aspect) > 1.1
+
+
+def test_no_crop_is_labelled_as_a_glyph_its_font_draws_like_another():
+    seen = []
+
+    def recording_render(plate, country, **kwargs):
+        seen.append((kwargs["style"]["font"], plate.text))
+        return render_plate(plate, country, **kwargs)
+
+    make_crops("eu", 400, 7, policy=CLEAN_POLICY, render=recording_render, progress=False)
+    twin_fonts = {font for font, _ in seen if font in fonts.TWINS}
+    assert twin_fonts, "no plate drawn in a font with twins: the test proves nothing"
+    for font, text in seen:
+        assert not set(text) & set(fonts.TWINS.get(font, {})), (font, text)
+    assert any("O" in text for font, text in seen if font not in fonts.TWINS)

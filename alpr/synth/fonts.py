@@ -25,6 +25,9 @@ from alpr.synth import glyphs
 FONTS = ("fe", "es", "din", "dejavu")
 HEIGHT_MM = glyphs.HEIGHT_MM
 _K = glyphs.MASTER_PX_PER_MM
+#: Characters a font draws exactly like another one: OSP-DIN's letter O is its digit 0. A crop of
+#: such a character cannot be told from its twin, so training data must not label it as itself.
+TWINS = {"din": {"O": "0"}}
 #: Ink threshold that defines a glyph's tight box.
 INK_THRESHOLD = 0.25
 

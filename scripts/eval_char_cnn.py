@@ -13,6 +13,7 @@ Examples:
 """
 
 import csv
+import io
 import json
 import sys
 import time
@@ -25,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alpr import atomic  # noqa: E402  (after the checkout is on the path)
+from alpr.imageio import save_image  # noqa: E402
 
 YOLO_CLASSES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -111,6 +113,24 @@ def write_report(out: Path, tag: str, alphabet: str, cm: np.ndarray):
     atomic.save_figure(fig, out / f"{tag}_confusion.png", dpi=120)
 
 
+def error_sheet(path: Path, x, y, pred, alphabet: str, limit: int, crops=None) -> None:
+    """A PNG sheet of up to ``limit`` misread characters, 10 per row: each tile is the model
+    input (and, when given, the original crop on its left) labelled "true>read"."""
+    tiles = []
+    for i in np.nonzero(pred != y)[0][:limit]:
+        tile = cv2.resize(cv2.cvtColor((x[i, ..., 0] * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), (48, 64), interpolation=cv2.INTER_NEAREST)
+        if crops is not None:
+            tile = np.hstack([cv2.resize(crops[i], (48, 64), interpolation=cv2.INTER_NEAREST), tile])
+        cv2.putText(tile, f"{alphabet[y[i]]}>{alphabet[pred[i]]}", (2, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
+        tiles.append(tile)
+    if not tiles:
+        return
+    while len(tiles) % 10:
+        tiles.append(np.zeros_like(tiles[0]))
+    sheet = np.vstack([np.hstack(tiles[i : i + 10]) for i in range(0, len(tiles), 10)])
+    save_image(path, sheet)
+
+
 def summarise(tag, alphabet, cm):
     support = cm.sum(axis=1)
     acc = np.trace(cm) / max(1, cm.sum())
@@ -136,7 +156,7 @@ def summarise(tag, alphabet, cm):
 @click.option("--pad", type=float, default=0.0, show_default=True, help="Widen real GT boxes by this fraction of their height.")
 @click.option("--only", "only", default=None, help="Score only real crops whose true character is in this string (e.g. digits + Spanish consonants for the eu model).")
 @click.option("--update-card", is_flag=True, help="Write the measured figures into the model card's metrics.")
-@click.option("--dump-errors", type=int, default=0, help="Save a sheet of up to N misread real crops into --out.")
+@click.option("--dump-errors", type=int, default=0, help="Save sheets of up to N misread synthetic and real characters into --out.")
 def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, dump_errors):
     """Per-class accuracy and confusion matrices of a character CNN."""
     from alpr.model import load_model, resolve_model_path
@@ -159,6 +179,8 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
         print(f"  ({time.time() - t:.1f} s)")
         if out_dir:
             write_report(out_dir, "synthetic", alphabet, cm)
+            if dump_errors:
+                error_sheet(out_dir / "synthetic_errors.png", x, y, pred, alphabet, dump_errors)
     if real_dir is not None:
         crops, chars, sources = load_yolo_char_crops(real_dir, pad=pad)
         keep = [i for i, c in enumerate(chars) if c in alphabet and (only is None or c in only)]
@@ -191,25 +213,13 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
         if out_dir:
             write_report(out_dir, "real", alphabet, cm)
             if dump_errors:
-                wrong = np.nonzero(pred != y)[0][:dump_errors]
-                tiles = []
-                for i in wrong:
-                    t1 = cv2.resize(crops[i], (48, 64), interpolation=cv2.INTER_NEAREST)
-                    t2 = cv2.cvtColor((x[i, ..., 0] * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
-                    t2 = cv2.resize(t2, (48, 64), interpolation=cv2.INTER_NEAREST)
-                    tile = np.hstack([t1, t2])
-                    cv2.putText(tile, f"{alphabet[y[i]]}>{alphabet[pred[i]]}", (2, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
-                    tiles.append(tile)
-                while len(tiles) % 10:
-                    tiles.append(np.zeros_like(tiles[0]))
-                if tiles:
-                    sheet = np.vstack([np.hstack(tiles[i : i + 10]) for i in range(0, len(tiles), 10)])
-                    cv2.imwrite(str(out_dir / "real_errors.png"), sheet)
-                with open(out_dir / "real_errors.csv", "w", newline="") as f:
-                    w = csv.writer(f)
-                    w.writerow(["source", "true", "pred"])
-                    for i in np.nonzero(pred != y)[0]:
-                        w.writerow([sources[keep[i]], alphabet[y[i]], alphabet[pred[i]]])
+                error_sheet(out_dir / "real_errors.png", x, y, pred, alphabet, dump_errors, crops)
+                table = io.StringIO()
+                w = csv.writer(table)
+                w.writerow(["source", "true", "pred"])
+                for i in np.nonzero(pred != y)[0]:
+                    w.writerow([sources[keep[i]], alphabet[y[i]], alphabet[pred[i]]])
+                atomic.write_text(out_dir / "real_errors.csv", table.getvalue())
     if update_card and results:
         path = resolve_model_path(model_name).with_suffix(".json")
         card = json.loads(path.read_text(encoding="utf-8"))

@@ -201,3 +201,24 @@ def test_eval_script_reads_yolo_char_labels(tmp_path):
     crops, chars, sources = load_yolo_char_crops(tmp_path)
     assert chars == ["1", "B"] and crops[0].shape == (24, 16, 3) and sources[1].endswith(":2")
     assert confusion([0, 1, 1], [0, 1, 0], 2).tolist() == [[1, 0], [1, 1]]
+
+
+def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
+    import sys
+    from pathlib import Path
+
+    import cv2
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from eval_char_cnn import error_sheet
+
+    x = np.random.default_rng(0).random((25, *M.INPUT_SHAPE), dtype=np.float32)
+    y = np.zeros(25, int)
+    pred = np.r_[np.ones(12, int), np.zeros(13, int)]  # 12 misreads: two rows of ten tiles
+    error_sheet(tmp_path / "errors.png", x, y, pred, "AB", 100)
+    assert cv2.imread(str(tmp_path / "errors.png")).shape == (2 * 64, 10 * 48, 3)
+    crops = [np.full((30, 20, 3), 128, np.uint8)] * 25
+    error_sheet(tmp_path / "limited.png", x, y, pred, "AB", 3, crops)  # crop beside input
+    assert cv2.imread(str(tmp_path / "limited.png")).shape == (64, 10 * 96, 3)
+    error_sheet(tmp_path / "none.png", x, y, y, "AB", 100)
+    assert not (tmp_path / "none.png").exists()

@@ -9,8 +9,9 @@ plates with inverted polarity), and a
 photometric chain (albumentations) aimed at real photos: low resolution, defocus / motion /
 Gaussian blur, noise, JPEG, brightness / contrast / gamma / illumination gradients, colour shifts
 (incl. swapped channels) before the grey conversion, and partial grey occlusion boxes like the
-ones UC3M-LP uses to anonymise characters. Every crop then goes through
-:meth:`alpr.model.CharModel.crops_to_input`, the same preprocessing the pipeline applies.
+ones UC3M-LP uses to anonymise characters. A font that draws a character exactly like another
+(OSP-DIN's O is its 0) never writes it: such a crop would be label noise. Every crop then goes
+through :meth:`alpr.model.CharModel.crops_to_input`, the same preprocessing the pipeline applies.
 
 Everything is seeded: the same ``seed`` gives the same data and, up to TensorFlow's CPU kernels,
 the same model.

@@ -26,16 +26,20 @@ def atomic_path(path: str | Path):
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)  # writers pick the format by suffix
-    os.close(fd)
+    tmp = None
+    # mkstemp and the clean-up sit inside try/finally, and the clean-up is one system call: a
+    # Ctrl-C landing between two statements there used to leave a ".name.XXXX" file behind
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)  # writers pick the format by suffix
+        os.close(fd)
         yield Path(tmp)
         if os.path.exists(tmp):
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from alpr.plates import ALPHABETS, DIGITS, LATIN, UMLAUTS, PlateText, random_plate
+from alpr.plates import ALPHABETS, DIGITS, PlateText, random_plate
 from alpr.synth.fonts import TWINS
 
 #: Seed offset of the synthetic held-out test set (never overlaps training seeds in practice).
@@ -155,7 +155,7 @@ def _warp(seed: int):
 
 
 #: Letters each model learns (its alphabet without the digits).
-_LETTERS = {"de": LATIN + UMLAUTS, "es": ALPHABETS["es"][10:], "eu": LATIN}
+_LETTERS = {country: alphabet.removeprefix(DIGITS) for country, alphabet in ALPHABETS.items()}
 
 
 def _training_plate(country: str, rng: np.random.Generator, rate: float) -> PlateText:

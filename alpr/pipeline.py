@@ -6,8 +6,10 @@ character CNN -> grammar-aware decoding -> plate text with confidences.
     >>> plates[0].text, plates[0].confidence
 """
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -19,6 +21,7 @@ from alpr._geometry import box_iou, quad_bbox
 from alpr.decode import Decoded, decode
 from alpr.detect import Detection
 from alpr.model import CharModel, load_model, softmax
+from alpr.prefetch import prefetched
 
 COUNTRY_CHOICES = ("auto", "de", "es", "eu")
 #: Models used for each country when none is given.
@@ -86,6 +89,7 @@ class Recognizer:
         self._logits = {id(m): m.frozen_logits() for m in self.models.values()}
         #: seconds spent per stage (detect, rectify, segment, cnn, decode) since creation; for benchmarks
         self.stage_seconds: Counter = Counter()
+        self._stage_lock = threading.Lock()  # read_many detects in a background thread
 
     @contextmanager
     def _stage(self, name: str):
@@ -93,7 +97,8 @@ class Recognizer:
         try:
             yield
         finally:
-            self.stage_seconds[name] += time.perf_counter() - start
+            with self._stage_lock:
+                self.stage_seconds[name] += time.perf_counter() - start
 
     # ------------------------------------------------------------------ public API
 
@@ -123,6 +128,14 @@ class Recognizer:
             if plate is not None and plate.confidence >= self.min_confidence:
                 found.append(plate)
         return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
+
+    def read_many(self, images: Iterable[np.ndarray]) -> Iterator[list[Plate]]:
+        """``read`` of each BGR photo of ``images``, in order, with the same results, but faster
+        on a batch: the next photo's plates are detected in a background thread while this
+        photo's are read, so both cores of a small machine stay busy. A photo that fails raises
+        when its turn comes (``alpr recognize`` reports such a photo and goes on)."""
+        for image, detecting in prefetched(images, self.detect):
+            yield self.read(image, detections=detecting.result())
 
     def read_crop(self, plate_image: np.ndarray) -> Plate | None:
         """Read an image that is already just the plate (detection skipped); ``None`` if no valid plate fits.

@@ -46,6 +46,21 @@ def test_reads_rendered_scenes_with_the_right_quad(readers, country):
     assert correct >= 6
 
 
+def test_read_many_reads_a_batch_as_read_does_photo_by_photo(readers):
+    images = [render_scene("de", seed=200 + seed).image for seed in range(4)]
+    images.insert(2, np.full((240, 320, 3), 128, np.uint8))  # a photo without plates
+    one_by_one = [readers["de"].read(image) for image in images]
+    assert list(readers["de"].read_many(images)) == one_by_one
+    assert sum(bool(found) for found in one_by_one) >= 3
+
+
+def test_read_many_raises_for_a_bad_photo_when_its_turn_comes(readers):
+    batch = readers["es"].read_many([np.full((240, 320, 3), 255, np.uint8), np.zeros((0, 0, 3), np.uint8)])
+    assert next(batch) == []
+    with pytest.raises(ValueError, match="non-empty"):
+        next(batch)
+
+
 def test_plate_fields_and_character_boxes(readers):
     rendered = render_plate("DÜW AS 870", "de", seed=1, height_px=110, style={})
     plate = readers["de"].read_crop(rendered.image)

@@ -1,7 +1,9 @@
 """``alpr recognize``: read plates on photos or plate crops, as text or JSON lines.
 
-Inputs stream: paths are walked lazily, each image is decoded, read and printed (and flushed)
-before the next is opened, so memory stays flat however many images a batch has.
+Inputs stream: paths are walked lazily and each image's result is printed (and flushed) as soon
+as it is read. The next image is decoded and its plates detected in a background thread while
+the current one's plates are read (``alpr.prefetch``): two images at most are in memory, however
+many a batch has, and both cores of a small machine stay busy.
 """
 
 import json
@@ -60,6 +62,7 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     from tqdm import tqdm
 
     from alpr.imageio import iter_image_paths
+    from alpr.prefetch import prefetched
 
     if annotate is not None:
         ensure_dir(annotate, "--annotate")
@@ -68,8 +71,9 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     names: set[str] = set()  # annotation files written by this run
     progress = tqdm(iter_image_paths(paths), desc="recognize", unit="img", disable=None, file=sys.stderr)
     try:
-        for path in progress:
-            record = recognize_one(recognizer, path, crop=crop, annotate=annotate, force=force, names=names)
+        for path, prepared in prefetched(progress, lambda p: load_and_detect(recognizer, p, crop=crop)):
+            record = recognize_one(recognizer, path, crop=crop, annotate=annotate, force=force, names=names,
+                                   prepared=prepared)
             processed += 1
             failures += record["error"] is not None
             with tqdm.external_write_mode(file=sys.stdout):
@@ -81,20 +85,32 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     sys.exit(1 if failures else 0)
 
 
+def load_and_detect(recognizer, path: Path, *, crop: bool = False):
+    """The part of reading an image file that runs one image ahead: ``(image, detections)``,
+    the decoded image and the plates ``recognizer`` detects on it (None with ``crop``)."""
+    from alpr.imageio import load_image
+
+    image = load_image(path)
+    return image, None if crop else recognizer.detect(image)
+
+
 def recognize_one(recognizer, path: Path, *, crop: bool = False, annotate: Path | None = None, force: bool = False,
-                  names: set | None = None) -> dict:
-    """Read one image file into its JSON record; every failure becomes the record's one-line "error"."""
-    from alpr.imageio import ImageError, display_name, load_image
+                  names: set | None = None, prepared=None) -> dict:
+    """Read one image file into its JSON record; every failure becomes the record's one-line "error".
+
+    ``prepared``: the future of ``load_and_detect`` for this file, when it ran ahead.
+    """
+    from alpr.imageio import ImageError, display_name
 
     record = {"image": str(path), "plates": [], "error": None}
     try:
         out_path = _annotation_path(annotate, path, force, names) if annotate is not None else None
-        image = load_image(path)
+        image, detections = prepared.result() if prepared is not None else load_and_detect(recognizer, path, crop=crop)
         if crop:
             plate = recognizer.read_crop(image)
             found = [plate] if plate is not None else []
         else:
-            found = recognizer.read(image)
+            found = recognizer.read(image, detections=detections)
         record["plates"] = [p.to_dict() for p in found]
         if out_path is not None:
             _annotate(image, found, out_path)

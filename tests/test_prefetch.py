@@ -40,28 +40,23 @@ def test_a_failing_item_raises_at_its_result_and_the_others_go_on():
     assert outcomes == [0, "bad item 1", 2]
 
 
+def _recorded(n: int, pulled: list):
+    """range(n), noting in ``pulled`` each item as it is asked for."""
+    for i in range(n):
+        pulled.append(i)
+        yield i
+
+
 def test_at_most_two_items_are_in_flight():
     pulled = []
-
-    def items():
-        for i in range(6):
-            pulled.append(i)
-            yield i
-
-    for item, job in prefetched(items(), lambda i: i):
+    for item, job in prefetched(_recorded(6, pulled), lambda i: i):
         job.result()
         assert max(pulled) <= item + 1
 
 
 def test_leaving_early_stops_pulling_items():
     pulled = []
-
-    def items():
-        for i in range(100):
-            pulled.append(i)
-            yield i
-
-    for item, _ in prefetched(items(), lambda i: i):
+    for item, _ in prefetched(_recorded(100, pulled), lambda i: i):
         if item == 2:
             break
     assert max(pulled) <= 3

@@ -3,7 +3,8 @@
 A batch of photos keeps both cores of a small machine busy this way: while the main thread
 reads one photo's plates (segmentation, CNN, decoding), a background thread loads the next
 photo and detects its plates. OpenCV, NumPy and TensorFlow release the GIL in their kernels,
-so the two threads really run side by side.
+so the two threads overlap there; in pure-Python stretches they take turns, which is why the
+gain on a batch is a few per cent to about 15 % (``scripts/benchmark.py``), not 2x.
 
     >>> for path, job in prefetched(paths, load_and_detect):
     ...     image, detections = job.result()   # raises here what load_and_detect raised

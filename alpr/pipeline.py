@@ -74,14 +74,18 @@ class Recognizer:
             loaded ``CharModel``; by default the country's own model.
         min_confidence: plates read below this confidence are discarded by ``read`` (photo mode).
         max_candidates: how many detector candidates are read per photo.
+        small_plates: the detector's learned cue looks at photos 1.5x larger (see
+            ``alpr.detect.detect``): more small plates in low-resolution street photos, slower.
     """
 
-    def __init__(self, country: str = "auto", model=None, *, min_confidence: float = 0.5, max_candidates: int = 6):
+    def __init__(self, country: str = "auto", model=None, *, min_confidence: float = 0.5, max_candidates: int = 6,
+                 small_plates: bool = False):
         if country not in COUNTRY_CHOICES:
             raise ValueError(f"unknown country {country!r}; expected one of {', '.join(COUNTRY_CHOICES)}")
         self.country = country
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
+        self.small_plates = bool(small_plates)
         countries = AUTO_COUNTRIES if country == "auto" else (country,)
         shared = _as_model(model) if model is not None else None
         self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
@@ -106,7 +110,7 @@ class Recognizer:
         """The detection stage of ``read``: the plate quads found on a BGR photo, best first."""
         image = _check_image(image)
         with self._stage("detect"):
-            return detect.detect(image, max_plates=self.max_candidates)
+            return detect.detect(image, max_plates=self.max_candidates, small_plates=self.small_plates)
 
     def read(self, image: np.ndarray, *, detections: list[Detection] | None = None) -> list[Plate]:
         """All plates found on a BGR photo, most confident first. ``detections`` (from

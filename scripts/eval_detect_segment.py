@@ -75,9 +75,9 @@ def _match(truth, found, threshold=0.5) -> tuple[int, int]:
     return hits, good
 
 
-def eval_detection(pairs, *, min_score: float | None) -> dict:
+def eval_detection(pairs, *, min_score: float | None, small_plates: bool = False) -> dict:
     """Detection recall/precision over (image path, label boxes) pairs, and ms per photo."""
-    kwargs = {} if min_score is None else {"min_score": min_score}
+    kwargs = {"small_plates": small_plates, **({} if min_score is None else {"min_score": min_score})}
     labels = hits = returned = good = top_good = top_n = large_labels = large_hits = 0
     seconds = cpu = 0.0
     by_size = {k: [0, 0] for k in SIZES}
@@ -179,6 +179,7 @@ def main(argv=None) -> int:
     parser.add_argument("--format", required=True, choices=["openalpr", "yolo-plates", "yolo-chars", "de-samples"])
     parser.add_argument("--min-score", type=float, default=None, help="detector threshold (default: the detector's)")
     parser.add_argument("--net", type=Path, default=None, help="learned detector model file (default: the bundled one)")
+    parser.add_argument("--small-plates", action="store_true", help="detect as alpr recognize --small-plates does")
     args = parser.parse_args(argv)
     if args.net is not None:
         detect.NET_PATH = args.net
@@ -187,13 +188,13 @@ def main(argv=None) -> int:
         return 2
     if args.format == "openalpr":
         pairs = [(p, _openalpr_boxes(p.with_suffix(".txt"))) for p in _images(args.dataset) if p.with_suffix(".txt").exists()]
-        result = eval_detection(pairs, min_score=args.min_score)
+        result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates)
     elif args.format == "yolo-plates":
         pairs = []
         for p in _images(args.dataset / "images"):
             h, w = _read(p).shape[:2]
             pairs.append((p, _yolo_boxes(args.dataset / "labels" / (p.stem + ".txt"), w, h)))
-        result = eval_detection(pairs, min_score=args.min_score)
+        result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates)
     elif args.format == "yolo-chars":
         result = eval_chars(args.dataset)
     else:

@@ -62,6 +62,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None)
     parser.add_argument("--net", type=Path, default=None, help="learned detector (default: the bundled one)")
     parser.add_argument("--scale", type=float, default=1.0, help="resize the photos by this factor first")
+    parser.add_argument("--net-width", type=int, default=None,
+                        help=f"the net's working width (default {plate_net.WORK_WIDTH}; --small-plates uses "
+                             f"{plate_net.SMALL_PLATES_WIDTH})")
     parser.add_argument("--data-version", default=None, help="validation photos of an earlier renderer (cache only)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.4, 0.5, 0.6, 0.7])
     parser.add_argument("--max-widths", type=float, nargs="+", default=[0.1, 0.25, 1.0])
@@ -75,7 +78,7 @@ def main(argv=None) -> int:
         images = [cv2.resize(im, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_LINEAR) for im in images]
     net = plate_net.load(detect.NET_PATH)
     low = min(args.thresholds)
-    cached = [(detect.classical_candidates(im), net.detect(im, threshold=low) if net is not None else None)
+    cached = [(detect.classical_candidates(im), net.detect(im, threshold=low, work_width=args.net_width) if net is not None else None)
               for im in tqdm(images, desc="candidates", mininterval=30)]
     for t, mw, co, qa in itertools.product(args.thresholds, args.max_widths, args.classical_only, args.quad_agree):
         detect.NET_ONLY_MAX_WIDTH, detect.CLASSICAL_ONLY, detect.QUAD_AGREE = mw, co, qa

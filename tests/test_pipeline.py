@@ -106,6 +106,26 @@ def test_cli_json_lines_with_a_bad_file_in_the_batch(tmp_path):
     assert broken["plates"] == [] and "not a readable image" in broken["error"]
 
 
+def test_cli_small_plates_reads_the_sample_photo(monkeypatch):
+    """--small-plates reaches the detector through the Recognizer and still reads the sample."""
+    from alpr import detect
+
+    widths = []
+    original = detect.detect
+
+    def spy(image, **kwargs):
+        widths.append(kwargs.get("small_plates"))
+        return original(image, **kwargs)
+
+    monkeypatch.setattr(detect, "detect", spy)
+    sample = samples_dir() / "es_1.jpg"
+    result = CliRunner().invoke(main, ["recognize", str(sample), "--country", "es", "--json", "--small-plates"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    assert plates.is_valid(record["plates"][0]["text"], "es")
+    assert widths == [True]
+
+
 def test_cli_crop_mode_and_annotation(tmp_path):
     crop = tmp_path / "crop.png"
     cv2.imwrite(str(crop), render_plate("M AB 1234", "de", seed=3, style={}).image)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import UserError, check_output_file, force_option, load_recognizer, seed_option
+from alpr.cli.common import UserError, check_output_file, force_option, load_recognizer, seed_option, small_plates_option
 
 FORMAT_HELP = (
     "openalpr: NAME.jpg + NAME.txt (FILE x y w h TEXT); yolo-plates: images/ + labels/ with plate boxes; "
@@ -23,9 +23,10 @@ FORMAT_HELP = (
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--records", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="Also write per-image results (JSON lines) to this file (written atomically at the end).")
+@small_plates_option
 @force_option
 @seed_option
-def command(dataset, fmt, country, model_name, as_json, records, force, seed):
+def command(dataset, fmt, country, model_name, as_json, records, small_plates, force, seed):
     """Score the recogniser on a labelled dataset.
 
     On photos (openalpr, yolo-plates) a plate counts as found when a box overlaps its label at
@@ -43,6 +44,7 @@ def command(dataset, fmt, country, model_name, as_json, records, force, seed):
     Examples:
       alpr evaluate ../shared/datasets/openalpr-eu --format openalpr --country eu
       alpr evaluate ../shared/datasets/uc3m-lp/plates --format yolo-plates --country es
+      alpr evaluate ../shared/datasets/uc3m-lp/plates --format yolo-plates --country es --small-plates
       alpr evaluate ../shared/datasets/uc3m-lp/chars --format yolo-chars --country es --json
     """
     from tqdm import tqdm
@@ -57,7 +59,7 @@ def command(dataset, fmt, country, model_name, as_json, records, force, seed):
     except (ValueError, OSError, IndexError, UnicodeDecodeError) as err:  # bad labels, unreadable files
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"{dataset}: cannot read the {fmt} dataset ({message})") from None
-    recognizer = load_recognizer(country, model_name)
+    recognizer = load_recognizer(country, model_name, small_plates=small_plates)
     result = evaluate(recognizer, samples, fmt, progress=lambda s: tqdm(s, desc="evaluate", unit="img", file=sys.stderr))
     per_image = result.pop("records")
     if records:

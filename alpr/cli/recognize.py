@@ -12,7 +12,16 @@ from pathlib import Path
 
 import click
 
-from alpr.cli.common import FractionType, UserError, echo_line, ensure_dir, force_option, load_recognizer, seed_option
+from alpr.cli.common import (
+    FractionType,
+    UserError,
+    echo_line,
+    ensure_dir,
+    force_option,
+    load_recognizer,
+    seed_option,
+    small_plates_option,
+)
 
 COUNTRIES = ["auto", "de", "es", "eu"]
 
@@ -29,9 +38,10 @@ COUNTRIES = ["auto", "de", "es", "eu"]
               help="Write a copy of each image with plate outlines and text drawn on it into DIR (NAME.jpg).")
 @click.option("--min-confidence", type=FractionType(0, 1), default=0.5, show_default=True, metavar="0..1",
               help="Drop plates read with lower confidence (photo mode).")
+@small_plates_option
 @force_option
 @seed_option
-def command(paths, country, model_name, as_json, crop, annotate, min_confidence, force, seed):
+def command(paths, country, model_name, as_json, crop, annotate, min_confidence, small_plates, force, seed):
     """Read the plates on photos (or plate crops with --crop).
 
     PATH may be image files (any extension) or directories (searched recursively for .jpg,
@@ -58,6 +68,7 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
       alpr recognize photos/ --country es --json > plates.jsonl
       alpr recognize crop.jpg --crop --country de
       alpr recognize car.jpg --annotate out/ --model es-hardened
+      alpr recognize street/ --country es --small-plates
     """
     from tqdm import tqdm
 
@@ -66,7 +77,7 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
 
     if annotate is not None:
         ensure_dir(annotate, "--annotate")
-    recognizer = load_recognizer(country, model_name, min_confidence=min_confidence)
+    recognizer = load_recognizer(country, model_name, min_confidence=min_confidence, small_plates=small_plates)
     processed = failures = 0
     names: set[str] = set()  # annotation files written by this run
     progress = tqdm(iter_image_paths(paths), desc="recognize", unit="img", disable=None, file=sys.stderr)

@@ -256,8 +256,10 @@ def _grey_box(image: np.ndarray, box, rng: np.random.Generator) -> None:
     image[y0:y1, x0:x1] = colour.astype(np.uint8)
 
 
-def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True):
-    """``n`` labelled BGR character crops of ``country``'s alphabet: (list of crops, int labels)."""
+def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True,
+               fonts: list | None = None):
+    """``n`` labelled BGR character crops of ``country``'s alphabet: (list of crops, int labels).
+    When a ``fonts`` list is given, the font of each crop is appended to it (for per-font scores)."""
     from tqdm import tqdm
 
     if country not in ALPHABETS:
@@ -304,17 +306,20 @@ def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_
                 crop = aug(image=crop)["image"]
             crops.append(crop)
             labels.append(index[ch])
+            if fonts is not None:
+                fonts.append(style["font"])
             bar.update(1)
     bar.close()
     return crops, np.asarray(labels, np.int32)
 
 
-def make_dataset(country: str, n: int, seed: int, *, input_shape=None, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True):
+def make_dataset(country: str, n: int, seed: int, *, input_shape=None, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True,
+                 fonts: list | None = None):
     """Model inputs ``float32 (n, H, W, 1)`` and labels for ``country`` (see :func:`make_crops`)."""
     from alpr.model import INPUT_SHAPE, preprocess_crop
 
     shape = tuple(input_shape or INPUT_SHAPE)
-    crops, labels = make_crops(country, n, seed, policy=policy, render=render, progress=progress)
+    crops, labels = make_crops(country, n, seed, policy=policy, render=render, progress=progress, fonts=fonts)
     x = np.stack([preprocess_crop(c, shape) for c in crops]) if crops else np.zeros((0, *shape), np.float32)
     return x, labels
 

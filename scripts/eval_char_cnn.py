@@ -131,6 +131,13 @@ def error_sheet(path: Path, x, y, pred, alphabet: str, limit: int, crops=None) -
     save_image(path, sheet)
 
 
+def per_font(fonts: np.ndarray, y: np.ndarray, pred: np.ndarray) -> dict:
+    """Accuracy and count of the synthetic crops drawn in each font, most frequent font first."""
+    names, counts = np.unique(fonts, return_counts=True)
+    return {str(f): (float(np.mean(pred[fonts == f] == y[fonts == f])), int(k))
+            for f, k in sorted(zip(names, counts), key=lambda t: -t[1])}
+
+
 def summarise(tag, alphabet, cm):
     support = cm.sum(axis=1)
     acc = np.trace(cm) / max(1, cm.sum())
@@ -171,14 +178,19 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
             seed = int(model.card.get("data", {}).get("test_seed", TEST_SEED_OFFSET))
         t = time.time()
         policy = policy_from_dict(model.card.get("data", {}).get("policy"), country)
-        x, y = make_dataset(country, samples, seed, input_shape=model.input_shape, policy=policy)
+        fonts = []
+        x, y = make_dataset(country, samples, seed, input_shape=model.input_shape, policy=policy, fonts=fonts)
         pred = model.predict_logits(x).argmax(axis=1)
         cm = confusion(y, pred, len(alphabet))
         results["synthetic_heldout_accuracy"] = summarise(f"synthetic {country} seed={seed}", alphabet, cm)
         results["synthetic_heldout_n"] = int(len(y))
+        by_font = per_font(np.asarray(fonts), y, pred)
+        print("  by font: " + ", ".join(f"{f} {acc:.2%} (n={n})" for f, (acc, n) in by_font.items()))
         print(f"  ({time.time() - t:.1f} s)")
         if out_dir:
             write_report(out_dir, "synthetic", alphabet, cm)
+            atomic.write_text(out_dir / "synthetic_per_font.csv",
+                              "font,accuracy,n\n" + "".join(f"{f},{acc:.4f},{n}\n" for f, (acc, n) in by_font.items()))
             if dump_errors:
                 error_sheet(out_dir / "synthetic_errors.png", x, y, pred, alphabet, dump_errors)
     if real_dir is not None:

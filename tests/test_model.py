@@ -222,3 +222,16 @@ def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
     assert cv2.imread(str(tmp_path / "limited.png")).shape == (64, 10 * 96, 3)
     error_sheet(tmp_path / "none.png", x, y, y, "AB", 100)
     assert not (tmp_path / "none.png").exists()
+
+
+def test_eval_script_accuracy_per_font():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from eval_char_cnn import per_font
+
+    fonts = np.array(["fe", "fe", "fe", "din"])
+    result = per_font(fonts, np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3]))
+    assert list(result) == ["fe", "din"]  # most frequent first
+    assert result["fe"] == (2 / 3, 3) and result["din"] == (1.0, 1)

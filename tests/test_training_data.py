@@ -44,3 +44,19 @@ def test_no_crop_is_labelled_as_a_glyph_its_font_draws_like_another():
     for font, text in seen:
         assert not set(text) & set(fonts.TWINS.get(font, {})), (font, text)
     assert any("O" in text for font, text in seen if font not in fonts.TWINS)
+
+
+def test_fonts_list_names_the_font_of_every_crop():
+    """``fonts=[]`` collects one font per crop, the one its plate was rendered in."""
+    rendered = []
+
+    def recording_render(plate, country, **kwargs):
+        rendered.append(kwargs["style"]["font"])
+        return render_plate(plate, country, **kwargs)
+
+    crop_fonts: list = []
+    crops, labels = make_crops("de", 120, 5, policy=CLEAN_POLICY, render=recording_render, progress=False, fonts=crop_fonts)
+    again, _ = make_crops("de", 120, 5, policy=CLEAN_POLICY, progress=False)
+    assert len(crop_fonts) == len(crops) == len(labels) == 120
+    assert set(crop_fonts) <= set(rendered) and len(set(rendered)) > 1
+    assert all(np.array_equal(a, b) for a, b in zip(crops, again))  # collecting fonts changes no crop

@@ -77,7 +77,9 @@ def _match(truth, found, threshold=0.5) -> tuple[int, int]:
 
 def eval_detection(pairs, *, min_score: float | None, small_plates: bool = False) -> dict:
     """Detection recall/precision over (image path, label boxes) pairs, and ms per photo."""
-    kwargs = {"small_plates": small_plates, **({} if min_score is None else {"min_score": min_score})}
+    kwargs = {"small_plates": small_plates}
+    if min_score is not None:  # None: the detector's own default
+        kwargs["min_score"] = min_score
     labels = hits = returned = good = top_good = top_n = large_labels = large_hits = 0
     seconds = cpu = 0.0
     by_size = {k: [0, 0] for k in SIZES}

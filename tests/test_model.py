@@ -2,7 +2,9 @@
 
 import importlib.util
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,16 @@ keras = pytest.importorskip("keras")
 
 from alpr import model as M  # noqa: E402
 from alpr.plates import ALPHABETS  # noqa: E402
+
+
+def _eval_script():
+    """``scripts/eval_char_cnn.py`` as a module (``scripts/`` is not a package)."""
+    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import eval_char_cnn
+
+    return eval_char_cnn
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +198,10 @@ def test_dataset_is_reproducible(monkeypatch):
 
 
 def test_eval_script_reads_yolo_char_labels(tmp_path):
-    import sys
-    from pathlib import Path
-
     import cv2
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from eval_char_cnn import confusion, load_yolo_char_crops
+    script = _eval_script()
+    confusion, load_yolo_char_crops = script.confusion, script.load_yolo_char_crops
 
     (tmp_path / "images").mkdir()
     (tmp_path / "labels").mkdir()
@@ -204,13 +213,9 @@ def test_eval_script_reads_yolo_char_labels(tmp_path):
 
 
 def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
-    import sys
-    from pathlib import Path
-
     import cv2
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from eval_char_cnn import error_sheet
+    error_sheet = _eval_script().error_sheet
 
     x = np.random.default_rng(0).random((25, *M.INPUT_SHAPE), dtype=np.float32)
     y = np.zeros(25, int)
@@ -225,11 +230,7 @@ def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
 
 
 def test_eval_script_accuracy_per_font():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from eval_char_cnn import per_font
+    per_font = _eval_script().per_font
 
     fonts = np.array(["fe", "fe", "fe", "din"])
     result = per_font(fonts, np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3]))

@@ -110,11 +110,11 @@ def test_cli_small_plates_reads_the_sample_photo(monkeypatch):
     """--small-plates reaches the detector through the Recognizer and still reads the sample."""
     from alpr import detect
 
-    widths = []
+    flags = []
     original = detect.detect
 
     def spy(image, **kwargs):
-        widths.append(kwargs.get("small_plates"))
+        flags.append(kwargs.get("small_plates"))
         return original(image, **kwargs)
 
     monkeypatch.setattr(detect, "detect", spy)
@@ -123,7 +123,7 @@ def test_cli_small_plates_reads_the_sample_photo(monkeypatch):
     assert result.exit_code == 0, result.output
     record = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
     assert plates.is_valid(record["plates"][0]["text"], "es")
-    assert widths == [True]
+    assert flags == [True]
 
 
 def test_cli_crop_mode_and_annotation(tmp_path):

@@ -6,7 +6,7 @@ width/height minus one stroke width). Paths are stroked with butt caps and mitre
 gives the cut-off terminals and square corners of the real plates. Traits modelled on the
 DIN 74069 design and real plate photos: condensed, monoline, heavy; the letter O is a rounder
 egg while the digit 0 has long straight sides and a slanted break through its upper right;
-1 has a flag and a foot (as on the real "SOG AR 100" crop); the top bowl of 8 and B is smaller;
+1 has a flag and a foot (as on the real "SOG AR 100" crop), 3 a flat top; the top bowl of 8 and B is smaller;
 P's bowl is deep, R's is short with a straight leg; 6/9 have straight diagonal tails; umlauts keep the
 full character height by shortening the base letter.
 """
@@ -94,6 +94,15 @@ def _two(w, h):
 
 
 def _three(w, h):
+    # FE-Schrift's 3 has a flat top and a straight diagonal into its bowl (as on the real
+    # "ES EL 2399" crop), so it cannot be painted into an 8
+    ym = h * 0.42
+    ry = (h - ym) / 2
+    path = _p(w * 0.04, 0).to(w * 0.96, 0).to(w * 0.36, ym).to(w * 0.5, ym)
+    return [path.arc(w * 0.5, h - ry, w * 0.5, ry, 270, 515)]
+
+
+def _es_three(w, h):
     ym = h * 0.44
     ry1, ry2 = ym / 2, (h - ym) / 2
     top = _arc_path(w * 0.48, ry1, w * 0.46, ry1, 200, 450)
@@ -307,7 +316,7 @@ def _es_eight(w, h):
 
 
 #: The Spanish plate font (a DIN 1451-like sans) differs from FE-Schrift mainly in these digits, M and W.
-_ES = {**_BASE, "1": _es_one, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight, "M": _es_m, "W": _es_w}
+_ES = {**_BASE, "1": _es_one, "3": _es_three, "6": _es_six, "9": _rot180(_es_six), "8": _es_eight, "M": _es_m, "W": _es_w}
 _FAMILIES = {"fe": _BASE, "es": _ES}
 #: Spanish plate characters: about 45 mm wide for 70-77 mm height.
 ES_WIDTH_MM = 45.0

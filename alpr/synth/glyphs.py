@@ -95,7 +95,7 @@ def _two(w, h):
 
 def _three(w, h):
     # FE-Schrift's 3 has a flat top and a straight diagonal into its bowl (as on the real
-    # "ES EL 2399" crop), so it cannot be painted into an 8
+    # "ES EL 2399" crop); the Spanish font keeps the round-topped _es_three
     ym = h * 0.42
     ry = (h - ym) / 2
     path = _p(w * 0.04, 0).to(w * 0.96, 0).to(w * 0.36, ym).to(w * 0.5, ym)

@@ -15,8 +15,12 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
     """Bounding box (x, y, w, h) of the EU band left of the first character, or ``None``.
 
     The band is found as a strongly coloured, darker-than-background region; any hue is accepted
-    because photos may have swapped colour channels or an infrared tint. ``colour`` is
-    ``_components.chroma(plate_bgr)`` if already computed.
+    because photos may have swapped colour channels or an infrared tint. Of several coloured
+    stretches left of the first box, the band is the last one: a German plate's registration
+    seals are coloured too, and when ``boxes`` starts after them (``drop_band`` asking whether
+    the district letter before the seals is the band) one box spanning band and seals would
+    swallow that letter; a coloured car body beside a loose crop lies further left still.
+    ``colour`` is ``_components.chroma(plate_bgr)`` if already computed.
     """
     if len(boxes) == 0:
         return None
@@ -33,11 +37,21 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
     cols = region.mean(axis=0) > 0.45
     if cols.sum() < max(2, 0.12 * hm):
         return None
-    xs = np.flatnonzero(cols)
+    xs = _last_run(np.flatnonzero(cols), max(2, int(0.15 * hm)))
+    if len(xs) < max(2, 0.12 * hm):
+        return None
     rows = np.flatnonzero(region[:, xs].mean(axis=1) > 0.3)
     if len(rows) < 0.6 * hm:
         return None
     return int(xs[0]), int(y0 + rows[0]), int(xs[-1] - xs[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def _last_run(xs: np.ndarray, max_gap: int) -> np.ndarray:
+    """The columns of the last run of ``xs`` (sorted) whose steps are at most ``max_gap``
+    (a band's stars or country letter may leave a few columns below the colour threshold)."""
+    breaks = np.flatnonzero(np.diff(xs) > max_gap)
+    start = xs[breaks[-1] + 1] if len(breaks) else xs[0]
+    return np.arange(start, xs[-1] + 1)
 
 
 def drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:

@@ -54,6 +54,15 @@ def test_german_sticker_gap_reported():
         assert set(seg.wide_gaps) <= set(_cuts(p)), (text, seg.wide_gaps)
 
 
+@pytest.mark.parametrize("text", ["S G 8", "K XY 99", "N J 63", "B A 1"])
+def test_one_letter_district_is_not_taken_for_the_band(text):
+    # the coloured seals right of a one-letter district once widened the band over that letter
+    p = render_plate(text, country="de", style={}, height_px=40)
+    seg = segment(p.image)
+    assert _matches(p, seg), (text, seg.boxes.tolist())
+    assert seg.band is not None and seg.band[0] + seg.band[2] <= seg.boxes[0, 0]
+
+
 def test_spanish_gap_reported():
     p = render_plate("1234 BCD", country="es", style={})
     seg = segment(p.image)

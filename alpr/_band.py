@@ -89,7 +89,8 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
     photos): near the left edge and much taller than the other boxes, lying in the band
     found left of the other boxes, or within the band's share of the plate width (the band
     is under a tenth of it) and unlike the characters: more colourful than they are, or
-    without their ink-on-paper contrast (a dark band at night, a faint one by day).
+    without their ink-on-paper contrast (a dark band at night, a faint one by day) while no
+    coloured band shows left of it.
     ``grey`` is ``plate_bgr``'s normalised grey."""
     if len(boxes) < 3:
         return boxes
@@ -102,7 +103,13 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
         return rest
     if x < _BAND_SHARE * plate_bgr.shape[1]:
         chroma_means = [inner(colour[0], b).mean() for b in boxes]
+        if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA:
+            return rest
+        # a faint box is the band unless the band shows, coloured, left of it with paper between:
+        # the inside of a round first letter (O, D, Q) beside the band is as faint
         spreads = [spread(grey, b) for b in boxes]
-        if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA or spreads[0] < _BAND_SPREAD * median(spreads[1:]):
+        left = find_band(plate_bgr, boxes, colour)
+        band_before = left is not None and left[0] + left[2] < x - 0.05 * h
+        if spreads[0] < _BAND_SPREAD * median(spreads[1:]) and not band_before:
             return rest
     return boxes

@@ -35,8 +35,6 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
     bg_sat = median(sat[y0:y1, x0 : x0 + w0])
     region = (sat[y0:y1, :x_end] > max(50, bg_sat + 35)) & (val[y0:y1, :x_end] > 30)
     cols = region.mean(axis=0) > 0.45
-    if cols.sum() < max(2, 0.12 * hm):
-        return None
     xs = _last_run(np.flatnonzero(cols), max(2, int(0.15 * hm)))
     if len(xs) < max(2, 0.12 * hm):
         return None
@@ -49,6 +47,8 @@ def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[in
 def _last_run(xs: np.ndarray, max_gap: int) -> np.ndarray:
     """The columns of the last run of ``xs`` (sorted) whose steps are at most ``max_gap``
     (a band's stars or country letter may leave a few columns below the colour threshold)."""
+    if len(xs) == 0:
+        return xs
     breaks = np.flatnonzero(np.diff(xs) > max_gap)
     start = xs[breaks[-1] + 1] if len(breaks) else xs[0]
     return np.arange(start, xs[-1] + 1)
@@ -108,8 +108,13 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
         # a faint box is the band unless the band shows, coloured, left of it with paper between:
         # the inside of a round first letter (O, D, Q) beside the band is as faint
         spreads = [spread(grey, b) for b in boxes]
-        left = find_band(plate_bgr, boxes, colour)
-        band_before = left is not None and left[0] + left[2] < x - 0.05 * h
-        if spreads[0] < _BAND_SPREAD * median(spreads[1:]) and not band_before:
+        if spreads[0] < _BAND_SPREAD * median(spreads[1:]) and not _band_before(boxes, plate_bgr, colour):
             return rest
     return boxes
+
+
+def _band_before(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> bool:
+    """Whether a coloured band shows left of the first box, with paper between the two."""
+    band = find_band(plate_bgr, boxes, colour)
+    x, _, _, h = boxes[0]
+    return band is not None and band[0] + band[2] < x - 0.05 * h

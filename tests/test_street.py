@@ -71,3 +71,20 @@ def test_training_windows_keep_whole_plates_as_boxes():
         out, b, g = detect_data.crop(image, boxes, ignore, (192, 160), rng)
         assert out.shape == (160, 192, 3)
         assert (b[:, 0] >= 0).all() and (b[:, 0] + b[:, 2] <= 192 + 1e-3).all() and (b[:, 1] + b[:, 3] <= 160 + 1e-3).all()
+
+
+def test_decode_round_trips_targets_and_votes_over_neighbouring_cells():
+    truth = np.array([[40.0, 40.0, 40.0, 10.0], [200.0, 120.0, 24.0, 6.0]])
+    heat, box, _, _ = plate_net.targets(truth, (240, 320))
+    found = plate_net.decode(heat, box, threshold=0.5)
+    assert len(found) == 2
+    for x, y, w, h, score in found:
+        assert score == 1.0 and min(np.abs(truth - [x, y, w, h]).max(axis=1)) < 1e-3
+    # a cooler neighbour predicting a box 4 px further right pulls the peak's box by its weight
+    heat, box = np.zeros((10, 10), np.float32), np.zeros((10, 10, 4), np.float32)
+    heat[5, 5], heat[5, 6], heat[0, 0] = 0.9, 0.6, 0.2
+    box[5, 5] = box[5, 6] = [0.5, 0.5, np.log(2.0), 0.0]  # 32 x 16 px boxes centred in their cells, 4 px apart
+    (x, y, w, h, score), = plate_net.decode(heat, box, threshold=0.5)
+    peak_x = (5 + 0.5) * plate_net.STRIDE - 16
+    assert abs(score - 0.9) < 1e-6 and abs(w - 32.0) < 1e-3 and abs(h - 16.0) < 1e-3
+    assert abs(x - (peak_x + 4 * 0.6 / 1.5)) < 1e-3  # mean of the two, weighted 0.9 : 0.6

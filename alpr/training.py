@@ -343,6 +343,7 @@ class TrainConfig:
     test_samples: int = 5_000
     label_smoothing: float = 0.0  # 0: plain sparse cross-entropy
     policy: CropPolicy | None = None  # None: policy_for(country)
+    init: str | None = None  # a model name or .keras file to start from (fine-tuning); None: random weights
 
     def __post_init__(self):
         if self.policy is None:
@@ -359,16 +360,19 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     tf = import_tensorflow()  # before keras, which would import TensorFlow with its start-up banner
     import keras
 
-    from alpr.model import CharModel, build_model, describe_architecture
+    from alpr.model import INPUT_SHAPE, CharModel, build_model, describe_architecture
 
     alphabet = ALPHABETS[cfg.country]
+    start = _init_model(cfg.init, alphabet, cfg.width) if cfg.init else None  # before the data: fail fast
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
     x, y = make_dataset(cfg.country, cfg.samples, cfg.seed, policy=cfg.policy, render=render, progress=progress)
     x_test, y_test = make_dataset(cfg.country, cfg.test_samples, cfg.seed + TEST_SEED_OFFSET, policy=cfg.policy, render=render, progress=progress)
     t_data = time.time() - t0
 
-    net = build_model(len(alphabet), x.shape[1:], width=cfg.width)
+    net = build_model(len(alphabet), INPUT_SHAPE, width=cfg.width)
+    if start is not None:
+        net.set_weights(start.keras_model.get_weights())
     steps = max(1, int(np.ceil(len(x) / cfg.batch_size))) * cfg.epochs
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.02)
     if cfg.label_smoothing > 0:  # smoothing needs one-hot targets
@@ -387,7 +391,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     )
     t_fit = time.time() - t1
     # a clean copy without optimizer state, for a small file
-    clean = build_model(len(alphabet), x.shape[1:], width=cfg.width)
+    clean = build_model(len(alphabet), INPUT_SHAPE, width=cfg.width)
     clean.set_weights(net.get_weights())
     model = CharModel(clean, alphabet)
     held_out = accuracy(model, x_test, y_test)
@@ -398,7 +402,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
         "name": cfg.country,
         "country": cfg.country,
         "alphabet": alphabet,
-        "input_shape": list(x.shape[1:]),
+        "input_shape": list(INPUT_SHAPE),
         "architecture": describe_architecture(len(alphabet), cfg.width),
         "parameters": int(clean.count_params()),
         "data": {
@@ -417,6 +421,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
             "loss": f"categorical cross-entropy (from logits), label smoothing {cfg.label_smoothing}" if cfg.label_smoothing > 0
             else "sparse categorical cross-entropy (from logits)",
             "seed": cfg.seed, "data_seconds": round(t_data, 1), "fit_seconds": round(t_fit, 1),
+            "init": _init_summary(cfg.init, start),
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in hist.history.items()},
         },
         "metrics": {
@@ -429,6 +434,39 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     }
     model.card = card
     return model, card
+
+
+class InitModelError(ValueError):
+    """The ``--init`` model of a fine-tuning run cannot be used (one-line message)."""
+
+
+def _init_model(init: str, alphabet: str, width: int):
+    """The model ``init`` (bundled name or .keras path) to fine-tune; ``InitModelError`` when it
+    cannot be loaded or its alphabet or width differs from the run's."""
+    import keras
+
+    from alpr.model import load_model
+
+    try:
+        start = load_model(init)
+    except ValueError as err:  # missing, corrupt or unsafe model file (alpr.model.ModelError)
+        raise InitModelError(f"--init: {err}") from None
+    if start.alphabet != alphabet:
+        raise InitModelError(f"--init {init}: its alphabet {start.alphabet!r} is not this country's {alphabet!r}")
+    convs = [layer for layer in start.keras_model.layers if isinstance(layer, keras.layers.Conv2D)]
+    own_width = convs[1].filters if len(convs) > 1 else None  # --width is the second conv's filter count
+    if own_width != width:
+        raise InitModelError(f"--init {init}: it has width {own_width}, the run asks for --width {width}")
+    return start
+
+
+def _init_summary(init: str | None, start) -> dict | None:
+    """What a fine-tuned model's card records about the model it started from."""
+    if start is None:
+        return None
+    card = start.card or {}
+    return {"model": str(init), "command": card.get("command"), "train_seed": card.get("data", {}).get("train_seed"),
+            "synthetic_heldout_accuracy": card.get("metrics", {}).get("synthetic_heldout_accuracy")}
 
 
 def card_json(card: dict) -> str:

@@ -185,6 +185,34 @@ def test_cli_train_label_smoothing(tmp_path, monkeypatch):
     assert bad.exit_code != 0
 
 
+def test_cli_train_init_fine_tunes_from_a_model(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from alpr import training
+    from alpr.cli import main
+
+    if importlib.util.find_spec("alpr.synth.render") is None:
+        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+    base, tuned = tmp_path / "base.keras", tmp_path / "tuned.keras"
+    common = ["--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1", "--width", "4", "--quiet"]
+    assert CliRunner().invoke(main, ["train", *common, "--seed", "1", "--out", str(base)]).exit_code == 0
+    result = CliRunner().invoke(main, ["train", *common, "--seed", "2", "--lr", "1e-9", "--init", str(base), "--out", str(tuned)])
+    assert result.exit_code == 0, result.output
+    card = json.loads(tuned.with_suffix(".json").read_text())
+    assert card["training"]["init"]["model"] == str(base) and card["training"]["init"]["train_seed"] == 1
+    assert "--init" in card["command"]
+
+    def first_kernel(path):
+        return M.load_model(path).keras_model.get_weights()[0]
+
+    # at a vanishing learning rate the fine-tuned kernels are the starting model's, not a fresh draw
+    np.testing.assert_allclose(first_kernel(tuned), first_kernel(base), atol=1e-6)
+    wrong_country = CliRunner().invoke(main, ["train", *common, "--country", "de", "--init", str(base), "--out", str(tmp_path / "d.keras")])
+    assert wrong_country.exit_code != 0 and "alphabet" in wrong_country.output
+    wrong_width = CliRunner().invoke(main, ["train", *common, "--width", "8", "--init", str(base), "--out", str(tmp_path / "w.keras")])
+    assert wrong_width.exit_code != 0 and "width 4" in wrong_width.output
+
+
 def test_dataset_is_reproducible(monkeypatch):
     from alpr import training
 

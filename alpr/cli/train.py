@@ -21,37 +21,45 @@ from alpr.cli.common import FractionType, UserError, check_output_file, force_op
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Label smoothing of the cross-entropy in [0, 1), e.g. 0.1. It masks the gradient attacks "
                    "follow (PGD looks weaker), so the shipped models are trained without it.")
+@click.option("--init", metavar="MODEL", default=None,
+              help="Start from this model's weights (bundled name or .keras file) instead of random ones: "
+                   "fine-tuning on fresh data (give a new --seed, a lower --lr and the model's --width).")
 @force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, force, seed, quiet):
+def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, init, force, seed, quiet):
     """Train a character CNN on synthetic plates only (alpr.synth renderer).
 
     OUT and its card OUT.json are checked before training (folder creatable, no existing file
     unless --force) and written atomically, together, at the end.
 
     \b
-    Example:
+    Examples:
       alpr train --country es --out data/models/es.keras --epochs 12 --samples 60000 --seed 0
+      alpr train --country de --init de --out /tmp/de-ft.keras --epochs 2 --samples 240000 --lr 5e-4 --seed 1
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
     check_output_file(out, force=force, option="--out")
     check_output_file(out.with_suffix(".json"), force=force, option="--out")
     from alpr.model import save_model
-    from alpr.training import TrainConfig, train
+    from alpr.training import InitModelError, TrainConfig, train
 
     if test_samples is None:
         test_samples = min(5000, max(10, samples // 10))
     cfg = TrainConfig(country=country, samples=samples, epochs=epochs, seed=seed, batch_size=batch_size,
                       width=width, learning_rate=learning_rate, test_samples=test_samples,
-                      label_smoothing=label_smoothing)
+                      label_smoothing=label_smoothing, init=init)
     # the canonical equivalent command (whatever wrapper was used), recorded in the model card
     command_line = shlex.join(["alpr", "train", "--country", country, "--out", str(out), "--epochs", str(epochs),
                                "--samples", str(samples), "--test-samples", str(test_samples), "--width", str(width),
                                "--batch-size", str(batch_size), "--lr", str(learning_rate)]
-                              + (["--label-smoothing", str(label_smoothing)] if label_smoothing else []) + ["--seed", str(seed)])
-    model, card = train(cfg, command=command_line, progress=not quiet, log=click.echo)
+                              + (["--label-smoothing", str(label_smoothing)] if label_smoothing else [])
+                              + (["--init", init] if init else []) + ["--seed", str(seed)])
+    try:
+        model, card = train(cfg, command=command_line, progress=not quiet, log=click.echo)
+    except InitModelError as err:
+        raise UserError(str(err)) from None
     save_model(model, out, card)
     click.echo(f"wrote {out} and {out.with_suffix('.json')} "
                f"(synthetic held-out accuracy {card['metrics']['synthetic_heldout_accuracy']:.4%})")

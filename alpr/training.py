@@ -351,7 +351,8 @@ class TrainConfig:
 
 
 def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress: bool = True, log=print):
-    """Generate data, fit, and measure on a synthetic held-out set (different seed).
+    """Generate data, fit (from random weights, or from ``cfg.init``'s when fine-tuning), and
+    measure on a synthetic held-out set (different seed).
 
     Returns ``(CharModel, card)``; the caller saves with :func:`alpr.model.save_model`.
     """

@@ -102,7 +102,10 @@ def bench_ours(country: str, scenes, passes: int = 1, small_plates: bool = False
     readings, seconds = _timed_passes(lambda batch: list(recognizer.read_many(batch)), images, passes)
     if [[p.text for p in plates] for plates in readings] != [[p.text for p in plates] for plates in single]:
         raise RuntimeError("read_many and read read different plates")  # they must not: same stages, same inputs
-    if readings != single:  # seen twice on 2026-12-04 (cause not pinned down: float rounding in concurrent runs?)
+    # 2026-12-04: in some runs one photo of 100 differs in a character's confidence (0.9696 vs
+    # 0.9695, same box and text); the plate net and the LiteRT CNN alone are bitwise repeatable
+    # under concurrent load, so the cause is elsewhere and not found yet
+    if readings != single:
         differ = sum(a != b for a, b in zip(readings, single))
         print(f"note: {country}: read_many and read agree on every text but differ in confidences or corners "
               f"on {differ} of {len(images)} photos", file=sys.stderr)

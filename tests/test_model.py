@@ -264,3 +264,13 @@ def test_eval_script_accuracy_per_font():
     result = per_font(fonts, np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3]))
     assert list(result) == ["fe", "din"]  # most frequent first
     assert result["fe"] == (2 / 3, 3) and result["din"] == (1.0, 1)
+
+
+def test_eval_script_kind_constrained_accuracy_only_forgives_cross_kind_misreads():
+    kind_constrained_accuracy = _eval_script().kind_constrained_accuracy
+
+    alphabet = "01OI"
+    # true 0 read O (a letter: forgiven), true O read 0 (forgiven), true 1 read 0 (same kind: not), true I read I
+    logits = np.array([[1, 0, 3, 0], [2, 0, 1, 0], [2, 1, 0, 0], [0, 0, 0, 5]], np.float32)
+    y = np.array([0, 2, 1, 3])
+    assert kind_constrained_accuracy(logits, y, alphabet) == 0.75

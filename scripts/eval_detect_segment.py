@@ -29,8 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from alpr import atomic, detect, plate_net, segment
+from alpr import detect, plate_net, segment
 from alpr._geometry import box_iou, quad_bbox
+from alpr.imageio import save_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 #: "Large" plates (the detector's design range): at least this fraction of the photo's width,
@@ -257,8 +258,7 @@ def main(argv=None) -> int:
     for key, value in result.items():
         print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
     if unmatched is not None:
-        ok, png = cv2.imencode(".png", unmatched_sheet(unmatched))
-        atomic.write_bytes(args.unmatched_sheet, png.tobytes())
+        save_image(args.unmatched_sheet, unmatched_sheet(unmatched))
         print(f"wrote {args.unmatched_sheet} ({len(unmatched)} unmatched detections)")
     return 0
 

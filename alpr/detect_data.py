@@ -78,10 +78,80 @@ def photos(seed: int, start: int, count: int) -> tuple[np.ndarray, list, list]:
     return images, boxes, ignore
 
 
-def augment(image: np.ndarray, boxes: np.ndarray, ignore: np.ndarray, rng: np.random.Generator
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: Ranges of :func:`dim_plates`: the share of the plate's own contrast kept, and how far its mean
+#: moves towards its surround's.
+DIM_CONTRAST, DIM_BLEND = (0.25, 1.0), (0.0, 1.0)
+
+
+def _plate_and_surround(box, pad: float, W: int, H: int):
+    """Pixel windows for one plate box (x, y, w, h): the box grown by ``pad`` (x0, y0, x1, y1), and
+    the area around it (a plate width to each side, two plate heights above and three below) with
+    a mask that is False on the grown box; None when either is empty."""
+    x, y, w, h = (float(v) for v in box)
+    x0, y0 = int(max(0, x - pad)), int(max(0, y - pad))
+    x1, y1 = int(min(W, np.ceil(x + w + pad))), int(min(H, np.ceil(y + h + pad)))
+    X0, Y0, X1, Y1 = int(max(0, x - w)), int(max(0, y - 2 * h)), int(min(W, x + 2 * w)), int(min(H, y + 3 * h))
+    if x1 - x0 < 2 or y1 - y0 < 2 or X1 <= X0 or Y1 <= Y0:
+        return None
+    around = np.ones((Y1 - Y0, X1 - X0), bool)
+    around[max(0, y0 - Y0):y1 - Y0, max(0, x0 - X0):x1 - X0] = False
+    if not around.any():
+        return None
+    return (x0, y0, x1, y1), (X0, Y0, X1, Y1), around
+
+
+def plate_salience(image: np.ndarray, boxes, min_width: float = 20.0) -> list[tuple[float, float]]:
+    """How much each plate box at least ``min_width`` pixels wide stands out: (grey standard
+    deviation inside the box, its grey mean minus the mean of the area around it), in grey levels.
+    Compares rendered and real plates (``scripts/plate_salience.py``)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32) if image.ndim == 3 else image.astype(np.float32)
+    H, W = grey.shape
+    out = []
+    for box in np.asarray(boxes, np.float32).reshape(-1, 4):
+        windows = _plate_and_surround(box, 0.0, W, H) if box[2] >= min_width else None
+        if windows is not None:
+            (x0, y0, x1, y1), (X0, Y0, X1, Y1), around = windows
+            plate = grey[y0:y1, x0:x1]
+            out.append((float(plate.std()), float(plate.mean() - grey[Y0:Y1, X0:X1][around].mean())))
+    return out
+
+
+def dim_plates(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
+    """Each plate in ``boxes``, with probability ``rate``, made less salient: its contrast scaled
+    by a factor drawn from ``DIM_CONTRAST`` and its mean moved towards the mean of the area around
+    it by a fraction drawn from ``DIM_BLEND``, through a soft-edged mask (a hard edge would be a
+    cue of its own). Rendered plates stand out more than real ones (:func:`plate_salience`).
+    Returns a new image."""
+    out = image.astype(np.float32)
+    H, W = image.shape[:2]
+    for x, y, w, h in np.asarray(boxes, np.float32).reshape(-1, 4):
+        if rng.random() >= rate or w < 2 or h < 2:
+            continue
+        contrast, blend = rng.uniform(*DIM_CONTRAST), rng.uniform(*DIM_BLEND)
+        pad = max(1.0, 0.15 * h)
+        windows = _plate_and_surround((x, y, w, h), pad, W, H)
+        if windows is None:
+            continue
+        (x0, y0, x1, y1), (X0, Y0, X1, Y1), around = windows
+        region = out[y0:y1, x0:x1]
+        plate_mean = region.reshape(-1, 3).mean(0)
+        target = plate_mean + blend * (out[Y0:Y1, X0:X1][around].mean(0) - plate_mean)
+        dimmed = target + contrast * (region - plate_mean)
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        mask[int(round(y - y0)):int(round(y + h - y0)), int(round(x - x0)):int(round(x + w - x0))] = 1.0
+        mask = cv2.GaussianBlur(mask, (0, 0), pad / 2)[..., None]
+        out[y0:y1, x0:x1] = region + mask * (dimmed - region)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def augment(image: np.ndarray, boxes: np.ndarray, ignore: np.ndarray, rng: np.random.Generator,
+            *, dim_rate: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training-time variation of one photo: mirror, zoom into a random part (plates cut by the
-    new frame move to ``ignore``), channel order and exposure. Returns new arrays."""
+    new frame move to ``ignore``), channel order and exposure; with ``dim_rate`` > 0 also
+    :func:`dim_plates` first (0 draws nothing more from ``rng``: earlier runs reproduce). Returns
+    new arrays."""
+    if dim_rate > 0:
+        image = dim_plates(image, boxes, rng, dim_rate)
     H, W = image.shape[:2]
     boxes, ignore = np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(ignore, np.float32).reshape(-1, 4)
     if rng.random() < 0.5:

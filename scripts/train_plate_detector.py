@@ -140,11 +140,16 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None, help="folder to cache/reuse rendered photo chunks")
     parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (fine-tuning)")
     parser.add_argument("--data-only", action="store_true", help="render (and cache) the photos, then stop")
+    parser.add_argument("--dim-plates", type=float, default=0.0, metavar="RATE",
+                        help="make this share of the plates less contrasted and closer to their surround's "
+                             "brightness in every batch (alpr.detect_data.dim_plates), as real plates are; 0: off")
     parser.add_argument("--prior-data", nargs=3, default=None, metavar=("VERSION", "SEED", "COUNT"),
                         help="also train on COUNT cached photos of set SEED rendered by an earlier renderer VERSION")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch < 1 or args.train < 10 or args.val < 1:
         parser.error("--steps, --batch, --val must be >= 1 and --train >= 10")
+    if not 0.0 <= args.dim_plates <= 1.0:
+        parser.error("--dim-plates must be in [0, 1]")
     if any(v % 16 or v < 32 for v in args.crop) or args.crop[0] > detect_data.SIZE[0] or args.crop[1] > detect_data.SIZE[1]:
         parser.error("--crop sizes must be multiples of 16, at least 32 and at most 320 x 240")
 
@@ -192,7 +197,7 @@ def main(argv=None) -> int:
         idx = rng.integers(0, len(xs), args.batch)
         out = [[], [], [], [], []]
         for i in idx:
-            image, b, g = detect_data.augment(xs[i], bs[i], gs[i], rng)
+            image, b, g = detect_data.augment(xs[i], bs[i], gs[i], rng, dim_rate=args.dim_plates)
             image, b, g = detect_data.crop(image, b, g, tuple(args.crop), rng)
             h, bx, m, w = plate_net.targets(b, shape, g)
             for lst, v in zip(out, (image.astype(np.float32) * (1 / 255), h[..., None], bx, m[..., None], w[..., None])):
@@ -230,6 +235,7 @@ def main(argv=None) -> int:
         "params": int(model.count_params()),
         "data": {"source": "synthetic only: alpr.detect_data.photos (alpr.synth.street street photos + alpr.synth.scene close-ups), "
                            "alpr.detect_data.augment per batch",
+                 "dim_plates_rate": args.dim_plates,
                  "data_version": DATA_VERSION, "prior_data": args.prior_data, "train_photos": len(xs), "train_plates": int(sum(map(len, bs))),
                  "val_photos": len(val_x), "val_plates": int(sum(map(len, val_b))), "val_set_seed": args.seed + 1000},
         "seed": args.seed,

@@ -58,3 +58,20 @@ def test_unmatched_sheet_needs_a_plate_format(tmp_path, capsys):
         script.main([str(tmp_path), "--format", "yolo-chars", "--unmatched-sheet", str(tmp_path / "s.png")])
     assert exit_.value.code == 2
     assert "--unmatched-sheet needs" in capsys.readouterr().err
+
+
+def test_plate_salience_script_reads_a_yolo_plates_folder(tmp_path, capsys):
+    _script()  # puts scripts/ on the path
+    import plate_salience
+
+    scene = render_scene("es", seed=2, size=(320, 240), plate_width=(60.0, 90.0))
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), scene.image)
+    x, y, w, h = quad_bbox(scene.quad)
+    (tmp_path / "labels" / "a.txt").write_text(f"0 {(x + w / 2) / 320} {(y + h / 2) / 240} {w / 320} {h / 240}\n")
+    assert plate_salience.main([str(tmp_path), "--format", "yolo-plates"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(str(tmp_path)) and "'plates': 1" in line
+    with pytest.raises(SystemExit):
+        plate_salience.main([])  # nothing to measure: a usage error

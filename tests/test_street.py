@@ -56,6 +56,30 @@ def test_training_photos_and_augmentation():
         assert (b[:, 0] >= 0).all() and (b[:, 0] + b[:, 2] <= 320 + 1e-3).all()
 
 
+def test_dim_plates_lowers_plate_contrast_only_near_the_plates():
+    image = np.full((240, 320, 3), 60, np.uint8)
+    image[100:120, 100:180] = 230  # a bright plate with dark characters on a dark car
+    image[104:116, 110:170:10] = 20
+    box = np.array([[100, 100, 80, 20]], np.float32)
+    out = detect_data.dim_plates(image, box, np.random.default_rng(0), 1.0)
+    plate, before = out[100:120, 100:180].astype(float), image[100:120, 100:180].astype(float)
+    assert plate.std() < before.std() and plate.mean() <= before.mean()
+    assert np.array_equal(out[:80], image[:80]) and np.array_equal(out[:, :60], image[:, :60])  # far away: untouched
+    assert np.array_equal(detect_data.dim_plates(image, box, np.random.default_rng(0), 0.0), image)
+
+
+def test_plate_salience_measures_contrast_and_brightness_above_the_surround():
+    image = np.full((240, 320, 3), 60, np.uint8)
+    image[100:120, 100:180] = 230
+    image[104:116, 110:170:10] = 20
+    (std, above), = detect_data.plate_salience(image, [[100, 100, 80, 20], [10, 10, 12, 4]])  # the 12-px box is skipped
+    plate = image[100:120, 100:180, 0].astype(float)
+    assert abs(std - plate.std()) < 0.5 and abs(above - (plate.mean() - 60)) < 0.5
+    dimmed = detect_data.dim_plates(image, np.array([[100, 100, 80, 20]], np.float32), np.random.default_rng(0), 1.0)
+    (std2, above2), = detect_data.plate_salience(dimmed, [[100, 100, 80, 20]])
+    assert std2 < std and above2 < above
+
+
 def test_targets_ignore_regions_are_not_negatives():
     heat, box, mask, weight = plate_net.targets(np.array([[40, 40, 40, 10]]), (240, 320), np.array([[200, 100, 8, 2]]))
     assert heat.shape == (60, 80) and heat.max() == 1.0 and mask.sum() >= 1

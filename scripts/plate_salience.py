@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,11 +34,14 @@ def summary(rows: list[tuple[float, float]]) -> dict:
 
 
 def salience(pairs, min_width: float) -> dict:
-    """:func:`summary` over (image, boxes) pairs; widths are scaled to the 320-px working width."""
+    """:func:`summary` over (image, boxes) pairs, each photo first resized to the detector's
+    320-px working width (where it sees them; resizing also changes the grey spread)."""
     rows = []
     for image, boxes in pairs:
         scale = plate_net.WORK_WIDTH / image.shape[1]
-        rows += detect_data.plate_salience(image, boxes, min_width / scale)
+        if scale != 1.0:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        rows += detect_data.plate_salience(image, np.asarray(boxes, np.float32).reshape(-1, 4) * scale, min_width)
     return summary(rows)
 
 

@@ -73,20 +73,7 @@ def _openalpr_boxes(label: Path) -> list[tuple[float, float, float, float]]:
     return boxes
 
 
-def labelled_photos(dataset: Path, fmt: str) -> list[tuple[Path, list[tuple[float, float, float, float]]]]:
-    """(photo path, plate boxes (x, y, w, h) in its pixels) for an ``openalpr`` or ``yolo-plates``
-    dataset folder."""
-    if fmt == "openalpr":
-        return [(p, _openalpr_boxes(p.with_suffix(".txt"))) for p in _images(dataset) if p.with_suffix(".txt").exists()]
-    pairs = []
-    for p in _images(dataset / "images"):
-        h, w = read_photo(p).shape[:2]
-        pairs.append((p, _yolo_boxes(dataset / "labels" / (p.stem + ".txt"), w, h)))
-    return pairs
-
-
-def read_photo(path: Path) -> np.ndarray:
-    """The photo at ``path`` as BGR; exits with a one-line message when it cannot be read."""
+def _read(path: Path) -> np.ndarray:
     image = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise SystemExit(f"{path}: cannot read image")
@@ -114,7 +101,7 @@ def eval_detection(pairs, *, min_score: float | None, small_plates: bool = False
     ratios = []
     near = far = 0
     for path, truth in pairs:
-        image = read_photo(path)
+        image = _read(path)
         start, start_cpu = time.perf_counter(), time.process_time()
         detections = detect.detect(image, **kwargs)
         seconds += time.perf_counter() - start
@@ -167,7 +154,7 @@ def unmatched_sheet(unmatched) -> np.ndarray:
     of context and labelled with its index, photo, score and best IoU with a label."""
     tiles = []
     for k, (path, (x, y, w, h), score, iou) in enumerate(unmatched):
-        image = read_photo(path)
+        image = _read(path)
         half_w = max(1.5 * w, 36.0)
         cx, cy = x + w / 2, y + h / 2
         x0, y0 = int(max(0, cx - half_w)), int(max(0, cy - half_w / 2))
@@ -192,7 +179,7 @@ def eval_chars(folder: Path) -> dict:
     seconds = cpu = 0.0
     paths = _images(folder / "images")
     for path in paths:
-        image = read_photo(path)
+        image = _read(path)
         truth = _yolo_boxes(folder / "labels" / (path.stem + ".txt"), image.shape[1], image.shape[0])
         start, start_cpu = time.perf_counter(), time.process_time()
         found = [tuple(b) for b in segment.segment(image).boxes.tolist()]
@@ -219,12 +206,12 @@ def eval_de_samples(folder: Path) -> dict:
     for path in _images(folder):
         name = unicodedata.normalize("NFC", path.stem)
         if name.startswith("images"):
-            dets = detect.detect(read_photo(path))
+            dets = detect.detect(_read(path))
             photos[path.name] = round(dets[0].score, 3) if dets else None
             continue
         district, rest = name.split("-", 1)
         text = district + rest.split("#")[0]
-        seg = segment.segment(read_photo(path))
+        seg = segment.segment(_read(path))
         ok = len(seg.boxes) == len(text) and len(district) in seg.gaps
         crops[path.name] = {"boxes": len(seg.boxes), "expected": len(text), "gaps": seg.gaps,
                             "wide_gaps": seg.wide_gaps, "ok": ok}
@@ -255,8 +242,14 @@ def main(argv=None) -> int:
     if args.unmatched_sheet is not None and args.format not in ("openalpr", "yolo-plates"):
         parser.error("--unmatched-sheet needs --format openalpr or yolo-plates")
     unmatched = [] if args.unmatched_sheet is not None else None
-    if args.format in ("openalpr", "yolo-plates"):
-        pairs = labelled_photos(args.dataset, args.format)
+    if args.format == "openalpr":
+        pairs = [(p, _openalpr_boxes(p.with_suffix(".txt"))) for p in _images(args.dataset) if p.with_suffix(".txt").exists()]
+        result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates, unmatched=unmatched)
+    elif args.format == "yolo-plates":
+        pairs = []
+        for p in _images(args.dataset / "images"):
+            h, w = _read(p).shape[:2]
+            pairs.append((p, _yolo_boxes(args.dataset / "labels" / (p.stem + ".txt"), w, h)))
         result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates, unmatched=unmatched)
     elif args.format == "yolo-chars":
         result = eval_chars(args.dataset)

@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from alpr import detect_data, plate_net  # noqa: E402
-from eval_detect_segment import labelled_photos, read_photo  # noqa: E402
+from alpr.evaluation import load_dataset  # noqa: E402
+from alpr.imageio import ImageError, load_image  # noqa: E402
 
 
 def summary(rows: list[tuple[float, float]]) -> dict:
@@ -60,8 +60,10 @@ def main(argv=None) -> int:
         parser.error("--dim-plates must be in [0, 1]")
     if args.dataset is None and args.synthetic <= 0:
         parser.error("give a dataset folder, --synthetic N, or both")
-    if args.dataset is not None and not args.dataset.is_dir():
-        parser.error(f"{args.dataset}: not a folder")
+    try:
+        samples = load_dataset(args.dataset, args.format) if args.dataset is not None else []
+    except ValueError as err:
+        parser.error(str(err))
     if args.synthetic > 0:
         images, boxes, _ = detect_data.photos(args.seed, 0, args.synthetic)
         print(f"rendered (set {args.seed}): {salience(zip(images, boxes), args.min_width)}")
@@ -70,8 +72,11 @@ def main(argv=None) -> int:
             dimmed = [detect_data.dim_plates(im, b, rng, args.dim_plates) for im, b in zip(images, boxes)]
             print(f"rendered, --dim-plates {args.dim_plates:g}: {salience(zip(dimmed, boxes), args.min_width)}")
     if args.dataset is not None:
-        pairs = ((read_photo(path), boxes) for path, boxes in labelled_photos(args.dataset, args.format))
-        print(f"{args.dataset}: {salience(pairs, args.min_width)}")
+        try:
+            pairs = ((load_image(sample.path), sample.boxes) for sample in samples)
+            print(f"{args.dataset}: {salience(pairs, args.min_width)}")
+        except ImageError as err:
+            parser.exit(1, f"plate_salience.py: {err}\n")
     return 0
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from alpr import detect, plate_net, segment
 from alpr._geometry import box_iou, quad_bbox
+from alpr.evaluation import load_dataset
 from alpr.imageio import save_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -51,26 +52,6 @@ SIZES = tuple(f"{k}px" for k in plate_net.SIZE_CLASSES)
 
 def _images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _yolo_boxes(label: Path, width: int, height: int) -> list[tuple[float, float, float, float]]:
-    boxes = []
-    if label.exists():
-        for line in label.read_text().split("\n"):
-            parts = line.split()
-            if len(parts) == 5:
-                cx, cy, w, h = (float(v) for v in parts[1:])
-                boxes.append(((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height))
-    return boxes
-
-
-def _openalpr_boxes(label: Path) -> list[tuple[float, float, float, float]]:
-    boxes = []
-    for line in label.read_text().split("\n"):
-        parts = line.strip().split("\t")
-        if len(parts) >= 5:
-            boxes.append(tuple(float(v) for v in parts[1:5]))
-    return boxes
 
 
 def _read(path: Path) -> np.ndarray:
@@ -173,14 +154,14 @@ def unmatched_sheet(unmatched) -> np.ndarray:
     return np.vstack([np.hstack(tiles[i:i + TILES_PER_ROW]) for i in range(0, len(tiles), TILES_PER_ROW)])
 
 
-def eval_chars(folder: Path) -> dict:
-    """Segmentation box recall/precision and all-found share on YOLO per-character labels."""
+def eval_chars(samples) -> dict:
+    """Segmentation box recall/precision and all-found share on YOLO per-character labels
+    (``alpr.evaluation.load_dataset(..., "yolo-chars")`` samples)."""
     labels = hits = returned = good = all_found = 0
     seconds = cpu = 0.0
-    paths = _images(folder / "images")
-    for path in paths:
-        image = _read(path)
-        truth = _yolo_boxes(folder / "labels" / (path.stem + ".txt"), image.shape[1], image.shape[0])
+    for sample in samples:
+        image = _read(sample.path)
+        truth = [box for _, box in sample.char_boxes]
         start, start_cpu = time.perf_counter(), time.process_time()
         found = [tuple(b) for b in segment.segment(image).boxes.tolist()]
         seconds += time.perf_counter() - start
@@ -189,13 +170,13 @@ def eval_chars(folder: Path) -> dict:
         labels, hits, returned, good = labels + len(truth), hits + h, returned + len(found), good + g
         all_found += h == len(truth)
     return {
-        "crops": len(paths),
+        "crops": len(samples),
         "chars": labels,
         "box_recall": hits / max(1, labels),
         "box_precision": good / max(1, returned),
-        "all_found": all_found / max(1, len(paths)),
-        "ms_per_crop": 1000 * seconds / max(1, len(paths)),
-        "cpu_ms_per_crop": 1000 * cpu / max(1, len(paths)),
+        "all_found": all_found / max(1, len(samples)),
+        "ms_per_crop": 1000 * seconds / max(1, len(samples)),
+        "cpu_ms_per_crop": 1000 * cpu / max(1, len(samples)),
     }
 
 
@@ -242,19 +223,19 @@ def main(argv=None) -> int:
     if args.unmatched_sheet is not None and args.format not in ("openalpr", "yolo-plates"):
         parser.error("--unmatched-sheet needs --format openalpr or yolo-plates")
     unmatched = [] if args.unmatched_sheet is not None else None
-    if args.format == "openalpr":
-        pairs = [(p, _openalpr_boxes(p.with_suffix(".txt"))) for p in _images(args.dataset) if p.with_suffix(".txt").exists()]
-        result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates, unmatched=unmatched)
-    elif args.format == "yolo-plates":
-        pairs = []
-        for p in _images(args.dataset / "images"):
-            h, w = _read(p).shape[:2]
-            pairs.append((p, _yolo_boxes(args.dataset / "labels" / (p.stem + ".txt"), w, h)))
-        result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates, unmatched=unmatched)
-    elif args.format == "yolo-chars":
-        result = eval_chars(args.dataset)
-    else:
+    if args.format == "de-samples":
         result = eval_de_samples(args.dataset)
+    else:
+        try:
+            samples = load_dataset(args.dataset, args.format)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        if args.format == "yolo-chars":
+            result = eval_chars(samples)
+        else:
+            pairs = [(sample.path, sample.boxes) for sample in samples]
+            result = eval_detection(pairs, min_score=args.min_score, small_plates=args.small_plates, unmatched=unmatched)
     for key, value in result.items():
         print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
     if unmatched is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from alpr import detect_data, plate_net
+from alpr import atomic, detect_data, plate_net
 from alpr._geometry import box_iou
 
 CHUNK = 250
@@ -223,8 +223,6 @@ def main(argv=None) -> int:
 
     net = plate_net.PlateNet(model)
     val = evaluate(net, list(val_x), val_b, val_g)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
     card = {
         "name": "plate_detector",
         "task": "plate detection, CenterNet-style heatmap + box at stride 4, input resized to 320 px wide (4:3)",
@@ -246,7 +244,10 @@ def main(argv=None) -> int:
         "data_seconds": round(data_seconds, 1), "train_seconds": round(train_seconds, 1),
         "synthetic_val": val,
     }
-    args.out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    # model and card both complete on disk before either is renamed into place (alpr.atomic)
+    with atomic.atomic_path(args.out) as tmp_model, atomic.atomic_path(args.out.with_suffix(".json")) as tmp_card:
+        model.save(tmp_model)
+        tmp_card.write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(val, indent=1))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB), {done} steps, train {train_seconds:.0f} s")
     return 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from attacks import toy
+from scripts_module import load_script  # tests/scripts_module.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,11 +41,7 @@ def _run(*args):
 
 
 def test_bench_script_rejects_unknown_model_name():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_attacks", ROOT / "scripts" / "bench_attacks.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_attacks")
     with pytest.raises(SystemExit, match="no-such-model"):
         bench.load_model("no-such-model")
     with pytest.raises(SystemExit, match="model file not found"):

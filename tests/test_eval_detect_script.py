@@ -1,7 +1,5 @@
 """scripts/eval_detect_segment.py: unmatched detections are counted, split near / far, and drawn."""
 
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -9,20 +7,11 @@ import pytest
 
 from alpr._geometry import quad_bbox
 from alpr.synth.scene import render_scene
-
-
-def _script():
-    """``scripts/eval_detect_segment.py`` as a module (``scripts/`` is not a package)."""
-    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import eval_detect_segment
-
-    return eval_detect_segment
+from scripts_module import load_script  # tests/scripts_module.py
 
 
 def test_unmatched_detections_near_and_far(tmp_path):
-    script = _script()
+    script = load_script("eval_detect_segment")
     scene = render_scene("de", seed=4)
     path = tmp_path / "scene.png"
     cv2.imwrite(str(path), scene.image)
@@ -47,13 +36,13 @@ def test_unmatched_detections_near_and_far(tmp_path):
 
 
 def test_unmatched_sheet_of_nothing_is_one_blank_row():
-    script = _script()
+    script = load_script("eval_detect_segment")
     sheet = script.unmatched_sheet([])
     assert sheet.shape == (script.TILE[1], script.TILES_PER_ROW * script.TILE[0], 3) and not sheet.any()
 
 
 def test_unmatched_sheet_needs_a_plate_format(tmp_path, capsys):
-    script = _script()
+    script = load_script("eval_detect_segment")
     with pytest.raises(SystemExit) as exit_:
         script.main([str(tmp_path), "--format", "yolo-chars", "--unmatched-sheet", str(tmp_path / "s.png")])
     assert exit_.value.code == 2
@@ -61,8 +50,7 @@ def test_unmatched_sheet_needs_a_plate_format(tmp_path, capsys):
 
 
 def test_plate_salience_script_reads_a_yolo_plates_folder(tmp_path, capsys):
-    _script()  # puts scripts/ on the path
-    import plate_salience
+    plate_salience = load_script("plate_salience")
 
     scene = render_scene("es", seed=2, size=(320, 240), plate_width=(60.0, 90.0))
     (tmp_path / "images").mkdir()

@@ -10,17 +10,14 @@ tens of thousands of examples.
   one-line ValueError, never another exception.
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scripts_module import load_script  # tests/scripts_module.py
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-import fuzz  # noqa: E402
+fuzz = load_script("fuzz")
 
 FAST = settings(max_examples=150, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))

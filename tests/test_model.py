@@ -2,9 +2,7 @@
 
 import importlib.util
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,16 +11,7 @@ keras = pytest.importorskip("keras")
 
 from alpr import model as M  # noqa: E402
 from alpr.plates import ALPHABETS  # noqa: E402
-
-
-def _eval_script():
-    """``scripts/eval_char_cnn.py`` as a module (``scripts/`` is not a package)."""
-    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import eval_char_cnn
-
-    return eval_char_cnn
+from scripts_module import load_script  # noqa: E402  (tests/scripts_module.py)
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +217,7 @@ def test_dataset_is_reproducible(monkeypatch):
 def test_eval_script_reads_yolo_char_labels(tmp_path):
     import cv2
 
-    script = _eval_script()
+    script = load_script("eval_char_cnn")
     confusion, load_yolo_char_crops = script.confusion, script.load_yolo_char_crops
 
     (tmp_path / "images").mkdir()
@@ -243,7 +232,7 @@ def test_eval_script_reads_yolo_char_labels(tmp_path):
 def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
     import cv2
 
-    error_sheet = _eval_script().error_sheet
+    error_sheet = load_script("eval_char_cnn").error_sheet
 
     x = np.random.default_rng(0).random((25, *M.INPUT_SHAPE), dtype=np.float32)
     y = np.zeros(25, int)
@@ -258,7 +247,7 @@ def test_eval_script_error_sheet_shows_only_misreads(tmp_path):
 
 
 def test_eval_script_accuracy_per_font():
-    per_font = _eval_script().per_font
+    per_font = load_script("eval_char_cnn").per_font
 
     fonts = np.array(["fe", "fe", "fe", "din"])
     result = per_font(fonts, np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3]))
@@ -267,7 +256,7 @@ def test_eval_script_accuracy_per_font():
 
 
 def test_eval_script_kind_constrained_accuracy_only_forgives_cross_kind_misreads():
-    kind_constrained_accuracy = _eval_script().kind_constrained_accuracy
+    kind_constrained_accuracy = load_script("eval_char_cnn").kind_constrained_accuracy
 
     alphabet = "01OI"
     # true 0 read O (a letter: forgiven), true O read 0 (forgiven), true 1 read 0 (same kind: not), true I read I

@@ -1,29 +1,18 @@
 """scripts/train_plate_detector.py: a tiny run writes a loadable detector and its model card."""
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
+from scripts_module import load_script  # tests/scripts_module.py
 
 from alpr import plate_net
-
-
-def _script():
-    """``scripts/train_plate_detector.py`` as a module (``scripts/`` is not a package)."""
-    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import train_plate_detector
-
-    return train_plate_detector
 
 
 def test_tiny_run_writes_model_and_card(tmp_path):
     out = tmp_path / "models" / "pd.keras"
     argv = ["--train", "10", "--val", "2", "--steps", "2", "--batch", "2", "--crop", "64", "64", "--workers", "1",
             "--dim-plates", "0.5", "--seed", "3", "--out", str(out)]
-    assert _script().main(argv) == 0
+    assert load_script("train_plate_detector").main(argv) == 0
 
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["steps_done"] == 2 and card["seed"] == 3 and card["data"]["dim_plates_rate"] == 0.5

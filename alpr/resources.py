@@ -25,7 +25,7 @@ def samples_dir() -> Path:
 
 def fonts_dir() -> Path:
     """Folder of the openly licensed fonts the renderer uses."""
-    return Path(str(resources.files("alpr.synth"))) / "fonts"
+    return Path(str(resources.files("alpr.synth"))) / "font_files"
 
 
 def cache_dir() -> Path:

@@ -17,7 +17,7 @@ photo is involved.
 import cv2
 import numpy as np
 
-from alpr._geometry import quad_bbox
+from alpr._geometry import box_iou, quad_bbox
 from alpr.synth.scene import render_scene
 from alpr.synth.street import render_street
 
@@ -144,12 +144,43 @@ def dim_plates(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, r
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def paste_plate(image: np.ndarray, boxes: np.ndarray, ignore: np.ndarray, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Copy one plate of the photo (at least 8 px wide), rescaled by 0.6-1.6, to a random free spot
+    of the same photo (copy-paste augmentation): a plate away from any car, so the detector learns
+    the plate's own look rather than the rendered car around it. Returns the new image and boxes
+    (unchanged when the photo has no such plate or no free spot is found)."""
+    boxes, ignore = np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(ignore, np.float32).reshape(-1, 4)
+    usable = [b for b in boxes if b[2] >= 8 and b[3] >= 2]
+    if not usable:
+        return image, boxes
+    x, y, w, h = usable[int(rng.integers(len(usable)))]
+    H, W = image.shape[:2]
+    x0, y0, x1, y1 = int(max(0, x)), int(max(0, y)), int(min(W, np.ceil(x + w))), int(min(H, np.ceil(y + h)))
+    s = rng.uniform(0.6, 1.6)
+    nw, nh = max(4, round((x1 - x0) * s)), max(2, round((y1 - y0) * s))
+    if nw >= W or nh >= H or x1 - x0 < 2 or y1 - y0 < 2:
+        return image, boxes
+    taken = np.concatenate([boxes, ignore])
+    for _ in range(5):
+        px, py = int(rng.integers(0, W - nw + 1)), int(rng.integers(0, H - nh + 1))
+        grown = (px - nw / 2, py - nh, 2 * nw, 3 * nh)  # keep clear of other plates
+        if all(box_iou(grown, t) == 0 for t in taken):
+            plate = cv2.resize(image[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+            out = image.copy()
+            out[py:py + nh, px:px + nw] = plate
+            return out, np.concatenate([boxes, np.array([[px, py, nw, nh]], np.float32)])
+    return image, boxes
+
+
 def augment(image: np.ndarray, boxes: np.ndarray, ignore: np.ndarray, rng: np.random.Generator,
-            *, dim_rate: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            *, dim_rate: float = 0.0, paste_rate: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training-time variation of one photo: mirror, zoom into a random part (plates cut by the
-    new frame move to ``ignore``), channel order and exposure; with ``dim_rate`` > 0 also
-    :func:`dim_plates` first (0 draws nothing more from ``rng``: earlier runs reproduce). Returns
-    new arrays."""
+    new frame move to ``ignore``), channel order and exposure; before that, with ``paste_rate`` >
+    0, :func:`paste_plate` on that share of photos, and with ``dim_rate`` > 0 :func:`dim_plates`
+    (a rate of 0 draws nothing more from ``rng``: earlier runs reproduce). Returns new arrays."""
+    if paste_rate > 0 and rng.random() < paste_rate:
+        image, boxes = paste_plate(image, boxes, ignore, rng)
     if dim_rate > 0:
         image = dim_plates(image, boxes, rng, dim_rate)
     H, W = image.shape[:2]

@@ -143,6 +143,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dim-plates", type=float, default=0.0, metavar="RATE",
                         help="make this share of the plates less contrasted and closer to their surround's "
                              "brightness in every batch (alpr.detect_data.dim_plates), as real plates are; 0: off")
+    parser.add_argument("--paste-plates", type=float, default=0.0, metavar="RATE",
+                        help="share of training photos given a copy of one of their plates at a random free spot "
+                             "(alpr.detect_data.paste_plate: plates away from cars); 0: off")
     parser.add_argument("--prior-data", nargs=3, default=None, metavar=("VERSION", "SEED", "COUNT"),
                         help="also train on COUNT cached photos of set SEED rendered by an earlier renderer VERSION")
     args = parser.parse_args(argv)
@@ -150,6 +153,8 @@ def main(argv=None) -> int:
         parser.error("--steps, --batch, --val must be >= 1 and --train >= 10")
     if not 0.0 <= args.dim_plates <= 1.0:
         parser.error("--dim-plates must be in [0, 1]")
+    if not 0.0 <= args.paste_plates <= 1.0:
+        parser.error("--paste-plates must be in [0, 1]")
     if any(v % 16 or v < 32 for v in args.crop) or args.crop[0] > detect_data.SIZE[0] or args.crop[1] > detect_data.SIZE[1]:
         parser.error("--crop sizes must be multiples of 16, at least 32 and at most 320 x 240")
 
@@ -197,7 +202,7 @@ def main(argv=None) -> int:
         idx = rng.integers(0, len(xs), args.batch)
         out = [[], [], [], [], []]
         for i in idx:
-            image, b, g = detect_data.augment(xs[i], bs[i], gs[i], rng, dim_rate=args.dim_plates)
+            image, b, g = detect_data.augment(xs[i], bs[i], gs[i], rng, dim_rate=args.dim_plates, paste_rate=args.paste_plates)
             image, b, g = detect_data.crop(image, b, g, tuple(args.crop), rng)
             h, bx, m, w = plate_net.targets(b, shape, g)
             for lst, v in zip(out, (image.astype(np.float32) * (1 / 255), h[..., None], bx, m[..., None], w[..., None])):
@@ -234,6 +239,7 @@ def main(argv=None) -> int:
         "data": {"source": "synthetic only: alpr.detect_data.photos (alpr.synth.street street photos + alpr.synth.scene close-ups), "
                            "alpr.detect_data.augment per batch",
                  "dim_plates_rate": args.dim_plates,
+                 "paste_plates_rate": args.paste_plates,
                  "data_version": DATA_VERSION, "prior_data": args.prior_data, "train_photos": len(xs), "train_plates": int(sum(map(len, bs))),
                  "val_photos": len(val_x), "val_plates": int(sum(map(len, val_b))), "val_set_seed": args.seed + 1000},
         "seed": args.seed,

@@ -1,6 +1,5 @@
 """scripts/eval_detect_segment.py: unmatched detections are counted, split near / far, and drawn."""
 
-
 import cv2
 import numpy as np
 import pytest

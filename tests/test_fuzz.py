@@ -10,7 +10,6 @@ tens of thousands of examples.
   one-line ValueError, never another exception.
 """
 
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings

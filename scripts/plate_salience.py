@@ -5,7 +5,7 @@ For every labelled plate at least ``--min-width`` pixels wide (at the detector's
 width), the grey standard deviation inside its box (its contrast) and its grey mean minus that of
 the area around it (how much brighter than the car it is), as quartiles. The learned detector is
 trained on rendered photos only; where their plates stand out much more than real ones, it learns
-a cue the real plates lack (see ``alpr.detect_data.dim_plates`` and the README's "Figures", UC3M-LP row).
+a cue the real plates lack (see ``alpr.detect_data.dim_plates`` and docs/results.md, UC3M-LP row).
 
 Examples:
   python scripts/plate_salience.py --synthetic 150 --dim-plates 0.5 ../shared/datasets/uc3m-lp/plates --format yolo-plates

@@ -12,7 +12,9 @@ while it reads this one, as ``alpr recognize`` does); ``one_at_a_time_per_s`` is
 photo by photo (the latency-bound rate). Per-stage figures come from the Recognizer's own stage
 timer (batch runs; the detect stage overlaps the others there). ``--attack-model`` adds the attack
 benchmark (this project's PGD-20 against ART's on the same 1,000 crops; see
-``scripts/bench_attacks.py``).
+``scripts/bench_attacks.py``). The last row, "machine reference", reads the machine's own speed
+before and after the run (a pure-Python loop and a NumPy matrix product), so that figures from
+different machines, or from one shared machine on a slow day, can be compared.
 """
 
 import argparse
@@ -67,6 +69,7 @@ def main() -> int:
         parser.error("--passes must be >= 1")
 
     rows = []
+    machine_start = machine_speed()
     with tempfile.TemporaryDirectory() as tmp:
         for country in (args.countries.split(",") if args.n else []):
             scenes = [render_scene(country, seed=args.seed + i, size=(640, 480)) for i in range(args.n)]
@@ -80,6 +83,7 @@ def main() -> int:
             rows.append(bench_tesseract(country, scenes, gt_crops))
             rows.append(bench_haar(country, scenes, paths, _cv4_python(args)))
     if rows:
+        rows.append(machine_row(machine_start, machine_speed()))
         print_table(rows, args.json)
     if args.attack_model:
         import bench_attacks  # scripts/ is on sys.path when this file runs as a script
@@ -137,6 +141,33 @@ def bench_ours_crops(country: str, scenes, gt_crops, passes: int = 1) -> dict:
     n = len(scenes)
     return dict(system="alpr (read_crop, GT crops)", country=country, exact_plates=round(exact / n, 3),
                 stage_ms=_stage_ms(recognizer, n * passes), **_rates(n, seconds))
+
+
+def machine_speed() -> dict:
+    """Two quick readings of this machine's speed, so figures from different machines (or one
+    machine on a slow day) can be compared: a pure-Python loop (what the segmenter and the
+    decoder lean on) and a float64 matrix product (what NumPy and the networks lean on); the best
+    of 3 tries each."""
+    loop_s = matmul_s = float("inf")
+    a = np.random.default_rng(0).random((512, 512))
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        loop_s = min(loop_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        a @ a
+        matmul_s = min(matmul_s, time.perf_counter() - start)
+    return {"python_loop_ms": round(1000 * loop_s, 1), "matmul_gflops": round(2 * 512**3 / matmul_s / 1e9, 1)}
+
+
+def machine_row(start: dict, end: dict) -> dict:
+    """The table row of :func:`machine_speed` read before and after the run (the speed of a
+    shared machine drifts)."""
+    note = (f"{os.cpu_count()} CPUs; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
+            f"512x512 float64 matmul {start['matmul_gflops']} / {end['matmul_gflops']} GFLOPS (before / after the run)")
+    return dict(system="machine reference", country="-", cpus=os.cpu_count(), before=start, after=end, note=note)
 
 
 def _timed_passes(read_all, items, passes: int) -> tuple[list, list[float]]:

@@ -23,6 +23,10 @@ def test_benchmark_reports_the_median_of_its_passes():
         assert set(rows[system]["stage_ms"]) >= {"segment", "cnn", "decode"}
     assert "detect" in rows["alpr (this project)"]["stage_ms"]
     assert rows["OpenCV 4 Haar cascade (detection)"]["note"].startswith("haar run failed: No such file")
+    machine = rows["machine reference"]
+    for reading in (machine["before"], machine["after"]):
+        assert reading["python_loop_ms"] > 0 and reading["matmul_gflops"] > 0
+    assert machine["note"].startswith(f"{os.cpu_count()} CPUs; pure-Python loop")
 
 
 def test_benchmark_refuses_zero_passes():

@@ -14,7 +14,9 @@ non-maximum suppression. About 8-15 ms CPU for a 640x480 photo.
 
 A small learned detector (``alpr.plate_net``, trained by the project on its own synthetic
 street photos only) finds plates at every size, including those far too small for the text cue
-(6-60 px wide, characters 2-6 px tall, as in street and night-time photos): where both cues find
+(6-60 px wide, characters 2-6 px tall, as in street and night-time photos); its heatmap is
+averaged over the photo and its mirror image (``plate_net.MIRROR_AVERAGE``), which drops many
+of its false detections. Where both cues find
 a plate, the score is raised and the classical quad (whose outline follows the plate's
 perspective) is kept when its box agrees with the net's (``QUAD_AGREE``), else the net's box is
 used; plates only the net finds are returned as its axis-aligned boxes (the plate's own

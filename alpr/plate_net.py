@@ -37,6 +37,14 @@ SMALL_PLATES_WIDTH = 480
 #: Default heatmap threshold of ``PlateNet.detect`` (recall-oriented: synthetic validation recall
 #: ~0.87 at precision ~0.8); ``alpr.detect`` uses its own stricter ``NET_THRESHOLD``.
 THRESHOLD = 0.35
+#: Average the heatmap over the photo and its mirror image (the net runs on both, as one batch
+#: of two). The net's false detections (windows, grilles, text on cars) are less often seen in
+#: both views than plates are: on the 500 synthetic validation photos the fused detector at
+#: ``NET_THRESHOLD`` 0.5 went from recall 0.827 / precision 0.891 to 0.820 / 0.902, and on real
+#: photos (measured only, never tuned on) UC3M-LP from 0.571 / 0.746 to 0.556 / 0.829 and
+#: openalpr-eu from 0.981 / 0.815 to 0.981 / 0.828. Boxes stay those of the unmirrored pass.
+#: The second pass costs time: on a slow 2-core machine, 2-12 % fewer photos/s as a batch.
+MIRROR_AVERAGE = True
 #: Plate-width classes (pixels at ``WORK_WIDTH``) by which detector recall is reported.
 SIZE_CLASSES = ("lt12", "12to30", "ge30")
 _SIZE_REF = 16.0  # log-size targets are log(size / _SIZE_REF)
@@ -187,10 +195,15 @@ class PlateNet:
         self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def heatmap(self, image_bgr: np.ndarray, work_width: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-        """Raw outputs (heat (h, w), box (h, w, 4)) and the photo-to-working scale."""
+        """Outputs (heat (h, w), box (h, w, 4)) and the photo-to-working scale; with
+        ``MIRROR_AVERAGE`` the heat is the mean of the photo's and its mirror image's."""
         x, scale = prepare(image_bgr, work_width)
-        heat, box = self._run(x[None])
-        return heat.numpy()[0, ..., 0], box.numpy()[0], scale
+        batch = np.stack([x, x[:, ::-1]]) if MIRROR_AVERAGE else x[None]
+        heat, box = self._run(batch)
+        heat = heat.numpy()[..., 0]
+        # the padded width is a multiple of the stride, so the mirrored grid aligns exactly
+        mean_heat = 0.5 * (heat[0] + heat[1][:, ::-1]) if MIRROR_AVERAGE else heat[0]
+        return mean_heat, box.numpy()[0], scale
 
     def detect(self, image_bgr: np.ndarray, *, threshold: float = THRESHOLD, top_k: int = 20,
                work_width: int | None = None):

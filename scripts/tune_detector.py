@@ -66,6 +66,8 @@ def main(argv=None) -> int:
                         help=f"the net's working width (default {plate_net.WORK_WIDTH}; --small-plates uses "
                              f"{plate_net.SMALL_PLATES_WIDTH})")
     parser.add_argument("--data-version", default=None, help="validation photos of an earlier renderer (cache only)")
+    parser.add_argument("--no-mirror", action="store_true",
+                        help="the net on the photo alone, without plate_net.MIRROR_AVERAGE (as before 2026-12-05)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.4, 0.5, 0.6, 0.7])
     parser.add_argument("--max-widths", type=float, nargs="+", default=[0.1, 0.25, 1.0])
     parser.add_argument("--classical-only", type=float, nargs="+", default=[1.0, 0.8])
@@ -73,6 +75,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.net is not None:
         detect.NET_PATH = args.net
+    if args.no_mirror:
+        plate_net.MIRROR_AVERAGE = False
     images, boxes, ignore = render_set(args.seed + 1000, args.val, 1, args.cache, "render val", args.data_version)
     if args.scale != 1.0:
         images = [cv2.resize(im, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_LINEAR) for im in images]

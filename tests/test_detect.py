@@ -181,6 +181,26 @@ def test_prepare_at_a_working_width():
 
 
 @pytest.mark.skipif(plate_net.load() is None, reason="no bundled plate_detector.keras")
+@pytest.mark.parametrize("width", [None, plate_net.SMALL_PLATES_WIDTH])
+def test_mirror_average_makes_the_heatmap_mirror_symmetric(monkeypatch, width):
+    """With MIRROR_AVERAGE the heatmap of a mirrored photo is the mirrored heatmap (the net alone
+    is not: its padding and learned cues are not left-right symmetric), also when the working
+    frame is padded (480 px: 360 rows padded to 368)."""
+    from alpr.synth.street import render_street
+
+    net = plate_net.load()
+    photo = render_street(seed=50_010).image
+    heat, _, _ = net.heatmap(photo, width)
+    mirrored, _, _ = net.heatmap(np.ascontiguousarray(photo[:, ::-1]), width)
+    assert heat.max() > 0.5
+    np.testing.assert_allclose(mirrored, heat[:, ::-1], atol=1e-5)
+    monkeypatch.setattr(plate_net, "MIRROR_AVERAGE", False)
+    heat, _, _ = net.heatmap(photo, width)
+    mirrored, _, _ = net.heatmap(np.ascontiguousarray(photo[:, ::-1]), width)
+    assert np.abs(mirrored - heat[:, ::-1]).max() > 0.01
+
+
+@pytest.mark.skipif(plate_net.load() is None, reason="no bundled plate_detector.keras")
 def test_small_plates_runs_the_net_larger(monkeypatch):
     """small_plates=True (alpr recognize --small-plates) shows the net the photo at
     SMALL_PLATES_WIDTH, and the small plates are still found (both settings find 5 of these 8

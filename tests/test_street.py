@@ -93,11 +93,22 @@ def test_paste_plate_copies_a_plate_to_a_free_spot_and_labels_it():
     assert np.array_equal(detect_data.paste_plate(image, small, np.zeros((0, 4)), np.random.default_rng(0))[0], image)
 
 
-def test_augment_without_pasting_or_dimming_draws_the_same_numbers_as_before():
+def test_augment_at_paste_rate_zero_draws_nothing_for_pasting(monkeypatch):
+    """With paste_rate 0 the paste step makes no draw, so earlier training runs reproduce; with a
+    positive rate its decision is one draw made first (paste_plate is stubbed here, so it adds no
+    draws of its own), after which augment runs as on a generator advanced by that one draw."""
     image, boxes, ignore = detect_data.photo(0, 5)
-    a = detect_data.augment(image, boxes, ignore, np.random.default_rng(4))
-    b = detect_data.augment(image, boxes, ignore, np.random.default_rng(4), dim_rate=0.0, paste_rate=0.0)
-    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+    def same(u, v):
+        return all(np.array_equal(a, b) for a, b in zip(u, v))
+
+    off = detect_data.augment(image, boxes, ignore, np.random.default_rng(4), paste_rate=0.0)
+    monkeypatch.setattr(detect_data, "paste_plate", lambda image, boxes, ignore, rng: (image, boxes))
+    on = detect_data.augment(image, boxes, ignore, np.random.default_rng(4), paste_rate=1.0)
+    advanced = np.random.default_rng(4)
+    advanced.random()
+    assert same(on, detect_data.augment(image, boxes, ignore, advanced, paste_rate=0.0))
+    assert not same(off, on)  # so "off" did not make that draw
 
 
 def test_plate_salience_measures_contrast_and_brightness_above_the_surround():

@@ -69,9 +69,10 @@ def main() -> int:
         parser.error("--passes must be >= 1")
 
     rows = []
-    machine_start = machine_speed()
+    countries = args.countries.split(",") if args.n else []
+    machine_start = machine_speed() if countries else None  # read only when there is a run to compare
     with tempfile.TemporaryDirectory() as tmp:
-        for country in (args.countries.split(",") if args.n else []):
+        for country in countries:
             scenes = [render_scene(country, seed=args.seed + i, size=(640, 480)) for i in range(args.n)]
             paths = []
             for i, scene in enumerate(scenes):

@@ -28,6 +28,18 @@ COUNTRY_CHOICES = ("auto", "de", "es", "eu")
 DEFAULT_MODELS = {"de": "de", "es": "es", "eu": "eu"}
 #: ``auto`` tries these countries and keeps the best valid reading.
 AUTO_COUNTRIES = ("de", "es")
+#: With the default models, Spanish plates are also looked at by this model, for vowels only:
+#: the provincial plates (1971-2000, "CA 1234 AB") have vowels in their province codes and
+#: letters, which the ``es`` model (digits and the consonants of today's plates) cannot read
+#: (see ``with_vowels``).
+VOWEL_MODEL = "eu"
+VOWELS = "AEIOU"
+#: How much rarer vowels are on Spanish plates than in the vowel model's training data: 1.3 % of
+#: the characters of ``plates.random_plate("es", rng, old_es_rate=0.1)`` (the renderer's share of
+#: provincial plates) against 8.6 % of the eu model's training characters (its card's
+#: ``class_counts``). The vowel model's probabilities are rescaled by it (a label-shift
+#: correction), so a digit or consonant it takes for a vowel does not make a provincial reading.
+VOWEL_PRIOR = 0.16
 #: Plate positions that may be unreadable (covered or anonymised) in a reported plate.
 MAX_MISSING = 2
 #: A crop whose text line slopes, or whose strokes lean, by at least this many degrees is also
@@ -71,7 +83,9 @@ class Recognizer:
         country: "de", "es", "eu" (generic 0-9 A-Z) or "auto" (tries German and Spanish grammars
             and keeps the most confident valid reading).
         model: a bundled model name ("de", "es", "eu", "de-hardened", …), a ``.keras`` path or a
-            loaded ``CharModel``; by default the country's own model.
+            loaded ``CharModel``; by default the country's own model, and for Spanish plates also
+            ``VOWEL_MODEL`` for the vowels of provincial plates ("CA 1234 AB"; see ``with_vowels``).
+            A model given here reads alone.
         min_confidence: plates read below this confidence are discarded by ``read`` (photo mode).
         max_candidates: how many detector candidates are read per photo.
         small_plates: the detector's learned cue looks at photos 1.5x larger (see
@@ -89,8 +103,11 @@ class Recognizer:
         countries = AUTO_COUNTRIES if country == "auto" else (country,)
         shared = _as_model(model) if model is not None else None
         self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
+        # a model the user gives reads alone, so that attacks and evaluations of it see only it
+        self.vowel_model = _as_model(VOWEL_MODEL) if shared is None and "es" in countries else None
+        readers = [*self.models.values()] + ([self.vowel_model] if self.vowel_model is not None else [])
         # reading uses each model's weights as of now (LiteRT when available; see CharModel.frozen_logits)
-        self._logits = {id(m): m.frozen_logits() for m in self.models.values()}
+        self._logits = {id(m): m.frozen_logits() for m in readers}
         #: seconds spent per stage (detect, rectify, segment, cnn, decode) since creation; for benchmarks
         self.stage_seconds: Counter = Counter()
         self._stage_lock = threading.Lock()  # read_many detects in a background thread
@@ -187,15 +204,25 @@ class Recognizer:
         occluded = {int(i) for i in seg.occluded}
         best: Decoded | None = None
         probs_by_model: dict[int, np.ndarray] = {}
-        for country, model in self.models.items():
-            key = id(model)
-            if key not in probs_by_model:
+
+        def probs_of(model: CharModel) -> np.ndarray:
+            if id(model) not in probs_by_model:
                 with self._stage("cnn"):
-                    probs_by_model[key] = softmax(self._logits[key](model.crops_to_input(chars)))
+                    probs_by_model[id(model)] = softmax(self._logits[id(model)](model.crops_to_input(chars)))
+            return probs_by_model[id(model)]
+
+        for country, model in self.models.items():
+            probs = probs_of(model)
             with self._stage("decode"):
-                decoded = decode(
-                    probs_by_model[key], model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded
-                )
+                decoded = decode(probs, model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded)
+            if country == "es" and self.vowel_model is not None and _may_have_vowels(decoded):
+                probs, alphabet = with_vowels(probs, model.alphabet, probs_of(self.vowel_model),
+                                              self.vowel_model.alphabet)
+                with self._stage("decode"):
+                    voweled = decode(probs, alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded)
+                # only a reading with a vowel replaces the es model's own: plates without one read as before
+                if voweled is not None and any(c in VOWELS for c in voweled.text):
+                    decoded = voweled
             if decoded is not None and (best is None or decoded.confidence > best.confidence):
                 best = decoded
         if best is None:
@@ -212,6 +239,29 @@ class Recognizer:
             detection_score=round(float(score), 4),
             missing=best.missing,
         )
+
+
+def with_vowels(probs: np.ndarray, alphabet: str, vowel_probs: np.ndarray, vowel_alphabet: str) -> tuple[np.ndarray, str]:
+    """Per-box probabilities over ``alphabet`` + ``VOWELS``: each vowel gets its probability under
+    the second model (``vowel_probs`` over ``vowel_alphabet``, which must hold the vowels) times
+    ``VOWEL_PRIOR``, ``probs`` share the rest, and each row is renormalised. The first model still
+    decides between its own characters (a digit against a consonant); the second one only says
+    how likely a box is to be a vowel instead."""
+    added = [c for c in VOWELS if c not in alphabet]
+    if not added:
+        return probs, alphabet
+    vowel = vowel_probs[:, [vowel_alphabet.index(c) for c in added]]
+    rest = probs * (1.0 - vowel.sum(axis=1, keepdims=True))
+    merged = np.hstack([rest, VOWEL_PRIOR * vowel])
+    return merged / merged.sum(axis=1, keepdims=True), alphabet + "".join(added)
+
+
+def _may_have_vowels(decoded: Decoded | None) -> bool:
+    """Whether the es model's reading of a crop leaves room for a provincial plate with vowels,
+    which only ``with_vowels`` can read: it is a provincial reading (province, digits, letters)
+    or leaves plate positions unread. A complete reading of today's format is left alone, and so
+    is a crop the es model cannot read at all (no plate)."""
+    return decoded is not None and (len(decoded.groups) == 3 or decoded.missing > 0)
 
 
 def _rounded(quad) -> list:

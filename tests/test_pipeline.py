@@ -147,3 +147,53 @@ def test_of_two_about_as_confident_readings_the_fuller_one_ranks_first():
     assert _rank(full) > _rank(gappy)  # a confidence difference under CONFIDENCE_STEP is noise
     unsure = Plate("1234BCD", "es", 0.80, [])
     assert _rank(gappy) > _rank(unsure)  # a clearly more confident reading still wins
+
+
+def test_provincial_plates_with_vowels_are_read_though_the_es_model_has_none(readers):
+    rng = np.random.default_rng(5)
+    rendered = []
+    while len(rendered) < 10:
+        plate = plates.random_plate("es", rng, old_es_rate=1.0)
+        if any(c in "AEIOU" for c in plate.text):
+            rendered.append(render_plate(plate, "es", rng=rng, height_px=110, style={}))
+    es_alone = Recognizer(country="es", model="es")
+    assert es_alone.vowel_model is None  # a model the user gives reads alone
+    texts = [(readers["es"].read_crop(r.image), r.plate.text) for r in rendered]
+    assert sum(p is not None and p.text == truth for p, truth in texts) >= 8
+    assert all(p.formatted.count(" ") == 2 for p, truth in texts if p is not None and p.text == truth)
+    # the es model alone cannot write a vowel, so it can read none of them
+    assert not any((p := es_alone.read_crop(r.image)) is not None and p.text == r.plate.text for r in rendered)
+
+
+def test_with_vowels_adds_the_vowels_and_keeps_the_first_models_order():
+    from alpr.pipeline import VOWEL_PRIOR, with_vowels
+
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])  # over "0BC"
+    # over "0ABCEIOU": box 0 is a 0 to the vowel model, box 1 an E (0.9)
+    vowel_probs = np.array([[0.9, 0.05, 0.05, 0, 0, 0, 0, 0], [0, 0, 0.05, 0.05, 0.9, 0, 0, 0]])
+    merged, alphabet = with_vowels(probs, "0BC", vowel_probs, "0ABCEIOU")
+    assert alphabet == "0BCAEIOU"
+    assert np.allclose(merged.sum(axis=1), 1.0)
+    assert np.allclose(merged[:, :3] / merged[:, :3].sum(axis=1, keepdims=True), probs)  # its own order kept
+    # the vowel model's E, rescaled by the prior, against what the es model's mass keeps
+    rest, vowel = (1 - 0.9) * probs[1].sum(), VOWEL_PRIOR * 0.9
+    assert np.isclose(merged[1, alphabet.index("E")], vowel / (rest + vowel))
+    assert np.isclose(merged[0, alphabet.index("A")], VOWEL_PRIOR * 0.05 / (0.95 + VOWEL_PRIOR * 0.05))
+    # an alphabet that has the vowels already is left alone
+    same, same_alphabet = with_vowels(vowel_probs, "0ABCEIOU", probs, "0BC")
+    assert same_alphabet == "0ABCEIOU" and same is vowel_probs
+
+
+def test_vowel_prior_is_the_ratio_it_documents():
+    """VOWEL_PRIOR: vowels' share of Spanish plate characters (renderer's 10 % provincial plates)
+    over their share of the vowel model's training characters."""
+    from alpr.model import load_model
+    from alpr.pipeline import VOWEL_MODEL, VOWEL_PRIOR, VOWELS
+
+    rng = np.random.default_rng(0)
+    text = "".join(plates.random_plate("es", rng, old_es_rate=0.1).text for _ in range(20000))
+    on_plates = sum(text.count(c) for c in VOWELS) / len(text)
+    card = load_model(VOWEL_MODEL).card
+    counts = np.asarray(card["data"]["class_counts"], float)
+    in_training = sum(counts[card["alphabet"].index(c)] for c in VOWELS) / counts.sum()
+    assert abs(on_plates / in_training - VOWEL_PRIOR) < 0.015

@@ -241,7 +241,9 @@ class Recognizer:
         )
 
 
-def with_vowels(probs: np.ndarray, alphabet: str, vowel_probs: np.ndarray, vowel_alphabet: str) -> tuple[np.ndarray, str]:
+def with_vowels(
+    probs: np.ndarray, alphabet: str, vowel_probs: np.ndarray, vowel_alphabet: str
+) -> tuple[np.ndarray, str]:
     """Per-box probabilities over ``alphabet`` + ``VOWELS``: each vowel gets its probability under
     the second model (``vowel_probs`` over ``vowel_alphabet``, which must hold the vowels) times
     ``VOWEL_PRIOR``, ``probs`` share the rest, and each row is renormalised. The first model still

@@ -54,7 +54,8 @@ def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.
     out_h = int(round(CROP_WIDTH * (src[2, 1] - src[0, 1]) / (src[1, 0] - src[0, 0])))
     dst = np.float32([[0, 0], [CROP_WIDTH, 0], [CROP_WIDTH, out_h], [0, out_h]])
     warp = cv2.getPerspectiveTransform(cv2.transform(src[None], roll)[0].astype(np.float32), dst)
-    crop = cv2.warpPerspective(np.clip(canvas, 0, 255).astype(np.uint8), warp, (CROP_WIDTH, out_h), flags=cv2.INTER_AREA)
+    crop = cv2.warpPerspective(np.clip(canvas, 0, 255).astype(np.uint8), warp, (CROP_WIDTH, out_h),
+                               flags=cv2.INTER_AREA)
     sigma = rng.uniform(0, 1.2 * hard)
     if sigma > 0.3:
         crop = cv2.GaussianBlur(crop, (0, 0), sigma)

@@ -110,10 +110,13 @@ def _image_size(path: Path) -> tuple[int, int]:
 def pattern_from_name(stem: str) -> re.Pattern | None:
     """``00001_AN-074-C-V`` -> regex for "074?C?V" where each hidden ``-`` is any one character or none."""
     match = re.match(r"^\d+_[A-Z]{2}-(.+)$", stem)
-    if not match:
-        return None
-    parts = ["[0-9A-ZÄÖÜ]?" if c == "-" else re.escape(c) for c in match.group(1)]
-    return re.compile("".join(parts))
+    return masked_pattern(match.group(1)) if match else None
+
+
+def masked_pattern(masked: str) -> re.Pattern:
+    """``074-C-V`` -> regex for "074?C?V": each hidden character (``-``) may be read as any one
+    character or none, the rule by which crops' readings are scored."""
+    return re.compile("".join("[0-9A-ZÄÖÜ]?" if c == "-" else re.escape(c) for c in masked))
 
 
 def _match(truth, predicted) -> list[tuple[int, int]]:

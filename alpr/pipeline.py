@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -104,10 +105,9 @@ class Recognizer:
         shared = _as_model(model) if model is not None else None
         self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
         # a model the user gives reads alone, so that attacks and evaluations of it see only it
-        self.vowel_model = _as_model(VOWEL_MODEL) if shared is None and "es" in countries else None
-        readers = [*self.models.values()] + ([self.vowel_model] if self.vowel_model is not None else [])
+        self._reads_vowels = shared is None and "es" in countries
         # reading uses each model's weights as of now (LiteRT when available; see CharModel.frozen_logits)
-        self._logits = {id(m): m.frozen_logits() for m in readers}
+        self._logits = {id(m): m.frozen_logits() for m in self.models.values()}
         #: seconds spent per stage (detect, rectify, segment, cnn, decode) since creation; for benchmarks
         self.stage_seconds: Counter = Counter()
         self._stage_lock = threading.Lock()  # read_many detects in a background thread
@@ -120,6 +120,16 @@ class Recognizer:
         finally:
             with self._stage_lock:
                 self.stage_seconds[name] += time.perf_counter() - start
+
+    @cached_property
+    def vowel_model(self) -> CharModel | None:
+        """``VOWEL_MODEL``, loaded when a crop first needs it (not at start-up: most photos have
+        no provincial plate); None when the user gave a model."""
+        if not self._reads_vowels:
+            return None
+        model = _as_model(VOWEL_MODEL)
+        self._logits[id(model)] = model.frozen_logits()
+        return model
 
     # ------------------------------------------------------------------ public API
 
@@ -215,7 +225,7 @@ class Recognizer:
             probs = probs_of(model)
             with self._stage("decode"):
                 decoded = decode(probs, model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded)
-            if country == "es" and self.vowel_model is not None and _may_have_vowels(decoded):
+            if country == "es" and _may_have_vowels(decoded) and self.vowel_model is not None:
                 probs, alphabet = with_vowels(probs, model.alphabet, probs_of(self.vowel_model),
                                               self.vowel_model.alphabet)
                 with self._stage("decode"):

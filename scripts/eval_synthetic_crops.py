@@ -16,7 +16,6 @@ plate with each hidden character "any one character or none" (``alpr evaluate``'
 """
 
 import argparse
-import re
 import sys
 import time
 
@@ -24,6 +23,7 @@ import cv2
 import numpy as np
 
 from alpr import plates
+from alpr.evaluation import masked_pattern
 from alpr.pipeline import Recognizer
 from alpr.synth.render import render_plate
 
@@ -61,7 +61,7 @@ def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.
         crop = cv2.GaussianBlur(crop, (0, 0), sigma)
     crop = np.clip(crop + rng.normal(0, rng.uniform(0, 8 * hard), crop.shape), 0, 255).astype(np.uint8)
     _, jpeg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(int(40 / hard), 90))])
-    pattern = re.compile("".join("[0-9A-Z]?" if i in hidden else re.escape(c) for i, c in enumerate(text)))
+    pattern = masked_pattern("".join("-" if i in hidden else c for i, c in enumerate(text)))
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), text, pattern
 
 

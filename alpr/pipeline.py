@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from alpr import deskew, detect, plates, segment
+from alpr._components import as_uint8
 from alpr._geometry import box_iou, quad_bbox
 from alpr.decode import Decoded, decode
 from alpr.detect import Detection
@@ -48,6 +49,16 @@ MAX_MISSING = 2
 MIN_SKEW_DEGREES = 2.0
 #: Readings of one crop whose confidences round to the same multiple of this are about as confident.
 CONFIDENCE_STEP = 0.01
+#: A plate crop read less confidently than this (or not at all) that looks light on dark (see
+#: LIGHT_ON_DARK_BELOW) is also read with its grey levels inverted, for light characters on a dark
+#: or coloured plate; that reading must reach INVERTED_MIN_CONFIDENCE (see read_crop). All three
+#: chosen on rendered crops (docs/results.md).
+INVERT_BELOW = 0.9
+INVERTED_MIN_CONFIDENCE = 0.9
+#: A crop looks light on dark when the median grey of its middle half lies below this fraction of
+#: the way from its 5th to its 95th percentile: the plate, which covers most of it, is darker than
+#: its characters. Rendered crops: 99 % of light-on-dark ones below 0.48, 99 % of dark-on-light ones above 0.47.
+LIGHT_ON_DARK_BELOW = 0.5
 
 
 @dataclass
@@ -173,11 +184,22 @@ class Recognizer:
 
         A crop of a plate seen from the side (sloping text line) or rolled (leaning strokes) is
         also read levelled by :mod:`alpr.deskew`, and the most confident valid reading wins.
+        A crop read under ``INVERT_BELOW`` confidence (or not at all) that looks light on dark
+        (``light_on_dark``) is read again inverted, for plates with light characters on a dark or
+        coloured plate (Spanish temporary and public-service plates); that reading wins if it is
+        the more confident one and reaches ``INVERTED_MIN_CONFIDENCE`` (a dark-on-light plate
+        read inverted gives a few unsure readings, which must not replace its own).
         """
         plate_image = _check_image(plate_image)
         h, w = plate_image.shape[:2]
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-        return self._read_levelled(plate_image, quad, 1.0)
+        plate = self._read_levelled(plate_image, quad, 1.0)
+        if (plate is None or plate.confidence < INVERT_BELOW) and light_on_dark(plate_image):
+            inverted = self._read_levelled(_inverted_grey(plate_image), quad, 1.0)
+            if inverted is not None and inverted.confidence >= INVERTED_MIN_CONFIDENCE \
+                    and (plate is None or _rank(inverted) > _rank(plate)):
+                plate = inverted
+        return plate
 
     # ------------------------------------------------------------------ internals
 
@@ -274,6 +296,22 @@ def _may_have_vowels(decoded: Decoded | None) -> bool:
     or leaves plate positions unread. A complete reading of today's format is left alone, and so
     is a crop the es model cannot read at all (no plate)."""
     return decoded is not None and (len(decoded.groups) == 3 or decoded.missing > 0)
+
+
+def light_on_dark(image: np.ndarray) -> bool:
+    """Whether a plate crop looks like light characters on a darker plate (see LIGHT_ON_DARK_BELOW)."""
+    grey = cv2.cvtColor(as_uint8(image), cv2.COLOR_BGR2GRAY)
+    h = grey.shape[0]
+    low, median, high = np.percentile(grey[h // 4 : h - h // 4], (5, 50, 95))
+    return bool(median - low < LIGHT_ON_DARK_BELOW * max(high - low, 1.0))
+
+
+def _inverted_grey(image: np.ndarray) -> np.ndarray:
+    """``image``'s grey levels inverted, as a BGR image without colour: its inverted colours would
+    be no camera's (a red plate turns cyan), and the segmenter drops boxes far more colourful
+    than the plate's white."""
+    grey = cv2.cvtColor(as_uint8(image), cv2.COLOR_BGR2GRAY)
+    return cv2.cvtColor(cv2.bitwise_not(grey), cv2.COLOR_GRAY2BGR)
 
 
 def _rounded(quad) -> list:

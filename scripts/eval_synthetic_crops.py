@@ -4,12 +4,15 @@ Examples:
     python scripts/eval_synthetic_crops.py --n 400 --seed 11 --provincial-rate 1.0
     python scripts/eval_synthetic_crops.py --n 1000 --seed 21 --provincial-rate 0.2 --hard 1.6
     python scripts/eval_synthetic_crops.py --n 400 --seed 11 --provincial-rate 1.0 --model es
+    python scripts/eval_synthetic_crops.py --n 400 --seed 31 --inverted-rate 1.0
 
 Only the project's renderer is used (no real photo): a plate (``plates.random_plate`` with the
 given share of provincial plates, "CA 1234 AB"), two of its characters covered by flat grey boxes
 as UC3M-LP anonymises them (9 crops in 10), cut with a loose or tight margin (up to 6 % of the
 plate's height inside it, 30 % outside) and a small roll (up to 6 degrees), resized to 160 px wide
 as the dataset's crops are, then blurred, noised and JPEG-compressed (``--hard`` scales those).
+``--inverted-rate`` makes that share of the plates light characters on a dark or coloured plate
+(temporary, public-service and some special Spanish plates, UC3M-LP's type "D").
 Each crop is read with ``Recognizer.read_crop`` and counts as read when its text matches the
 plate with each hidden character "any one character or none" (``alpr evaluate``'s rule for
 ``--format yolo-chars``). Figures are given for provincial plates and today's plates apart.
@@ -26,14 +29,19 @@ from alpr import plates
 from alpr.evaluation import masked_pattern
 from alpr.pipeline import Recognizer
 from alpr.synth.render import render_plate
+from alpr.synth.style import random_style
 
 CROP_WIDTH = 160  # UC3M-LP's plate crops (downscaled copy in ../shared/datasets)
 
 
-def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.0):
+def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.0, inverted_rate: float = 0.0):
     """One crop: (BGR image, plate text, pattern regex with the hidden characters free)."""
     plate = plates.random_plate("es", rng, old_es_rate=provincial_rate)
-    rendered = render_plate(plate, "es", rng=rng, height_px=int(rng.integers(40, 80)))
+    style = None
+    # drawn only when asked for, so that the crops of a seed without inverted plates stay the same
+    if inverted_rate > 0 and rng.random() < inverted_rate:
+        style = inverted_style(rng)
+    rendered = render_plate(plate, "es", rng=rng, height_px=int(rng.integers(40, 80)), style=style)
     image, boxes, text = rendered.image.copy(), rendered.boxes.astype(float), plate.text
     hidden = sorted(rng.choice(len(boxes), size=2, replace=False).tolist()) if rng.random() < 0.9 else []
     for i in hidden:
@@ -65,11 +73,21 @@ def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), text, pattern
 
 
-def evaluate(recognizer: Recognizer, n: int, seed: int, provincial_rate: float, hard: float = 1.0) -> dict:
+def inverted_style(rng: np.random.Generator) -> dict:
+    """A random Spanish plate style with light characters on a dark grey or coloured plate."""
+    style = random_style("es", rng)
+    hue = rng.choice([(40, 40, 200), (60, 150, 40), (150, 60, 30), (60, 60, 60)])  # red, green, blue, grey (BGR)
+    style["paper"] = tuple(int(np.clip(v * rng.uniform(0.5, 1.2) + rng.normal(0, 10), 0, 255)) for v in hue)
+    style["ink"] = tuple(int(np.clip(v, 0, 255)) for v in rng.uniform(190, 250) + rng.normal(0, 5, 3))
+    return style
+
+
+def evaluate(recognizer: Recognizer, n: int, seed: int, provincial_rate: float, hard: float = 1.0,
+             inverted_rate: float = 0.0) -> dict:
     """Share of crops read to their pattern, for provincial and today's plates."""
     read = {"provincial": [], "today": []}
     for k in range(n):
-        image, text, pattern = make_crop(np.random.default_rng([seed, k]), provincial_rate, hard)
+        image, text, pattern = make_crop(np.random.default_rng([seed, k]), provincial_rate, hard, inverted_rate)
         plate = recognizer.read_crop(image)
         kind = "provincial" if text[0].isalpha() else "today"
         read[kind].append(bool(pattern.fullmatch(plate.text if plate is not None else "")))
@@ -88,13 +106,16 @@ def main(argv=None) -> int:
     parser.add_argument("--provincial-rate", type=float, default=0.1,
                         help="share of provincial plates, 0-1 (default 0.1, the renderer's)")
     parser.add_argument("--hard", type=float, default=1.0, help="scale of blur, noise and JPEG loss (default 1)")
+    parser.add_argument("--inverted-rate", type=float, default=0.0,
+                        help="share of plates with light characters on a dark or coloured plate, 0-1 (default 0)")
     parser.add_argument("--model", default=None,
                         help="character model; given, it reads alone (default: es, with eu for vowels)")
     args = parser.parse_args(argv)
-    if args.n < 0 or not 0 <= args.provincial_rate <= 1 or args.hard <= 0:
-        parser.error("--n must be >= 0, --provincial-rate in [0, 1], --hard > 0")
+    if args.n < 0 or not 0 <= args.provincial_rate <= 1 or not 0 <= args.inverted_rate <= 1 or args.hard <= 0:
+        parser.error("--n must be >= 0, --provincial-rate and --inverted-rate in [0, 1], --hard > 0")
     start = time.perf_counter()
-    figures = evaluate(Recognizer(country="es", model=args.model), args.n, args.seed, args.provincial_rate, args.hard)
+    figures = evaluate(Recognizer(country="es", model=args.model), args.n, args.seed, args.provincial_rate, args.hard,
+                       args.inverted_rate)
     for key, value in figures.items():
         print(f"{key}: {value}")
     print(f"({time.perf_counter() - start:.0f} s)")

@@ -165,6 +165,21 @@ def test_provincial_plates_with_vowels_are_read_though_the_es_model_has_none(rea
     assert not any((p := es_alone.read_crop(r.image)) is not None and p.text == r.plate.text for r in rendered)
 
 
+def test_light_characters_on_a_dark_plate_are_read_inverted(readers, monkeypatch):
+    import alpr.pipeline
+
+    rng = np.random.default_rng(8)
+    styles = [{"paper": (40, 40, 170), "ink": (235, 235, 235)}, {"paper": (60, 140, 40), "ink": (240, 240, 230)}]
+    rendered = [render_plate(None, "es", rng=rng, height_px=90, style=styles[k % 2]) for k in range(6)]
+    reads = [readers["es"].read_crop(r.image) for r in rendered]
+    assert sum(p is not None and p.text == r.plate.text for p, r in zip(reads, rendered)) >= 5
+    assert all(alpr.pipeline.light_on_dark(r.image) for r in rendered)
+    normal = render_plate(None, "es", rng=rng, height_px=90, style={})
+    assert not alpr.pipeline.light_on_dark(normal.image)
+    monkeypatch.setattr(alpr.pipeline, "INVERT_BELOW", -1.0)  # no second, inverted reading
+    assert not any((p := readers["es"].read_crop(r.image)) is not None and p.text == r.plate.text for r in rendered)
+
+
 def test_with_vowels_adds_the_vowels_and_keeps_the_first_models_order():
     from alpr.pipeline import VOWEL_PRIOR, with_vowels
 

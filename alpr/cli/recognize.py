@@ -33,7 +33,8 @@ COUNTRIES = ["auto", "de", "es", "eu"]
 @click.option("--model", "model_name", default=None, metavar="NAME|FILE",
               help="Character model: de, es, eu, de-hardened, es-hardened or a .keras file (default: the country's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image, one per line.")
-@click.option("--crop", is_flag=True, help="Inputs are plate crops: skip detection.")
+@click.option("--crop", is_flag=True,
+              help="Inputs are plate crops: skip detection (light characters on a dark plate are read too).")
 @click.option("--annotate", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="Write a copy of each image with plate outlines and text drawn on it into DIR (NAME.jpg).")
 @click.option("--min-confidence", type=FractionType(0, 1), default=0.5, show_default=True, metavar="0..1",

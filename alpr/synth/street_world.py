@@ -6,8 +6,6 @@ it recedes to the same vanishing point as the parked cars. None of it is a plate
 markings and lettering are the detector's hard negatives.
 """
 
-import math
-
 import cv2
 import numpy as np
 

@@ -362,8 +362,11 @@ def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
     hm = comp.median(boxes[:, 3])
     touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
-    # a box on the border of a long row is car body or a lamp beside a tight crop
-    cut = touching & ((boxes[:, 2] < 0.35 * hm) | (len(boxes) >= 6))
+    # a box on the border of a long row is car body or a lamp beside a tight crop, unless it
+    # stands exactly where the row's glyphs do (a character the crop's edge touches)
+    top, bottom = comp.median(boxes[:, 1]), comp.median(boxes[:, 1] + boxes[:, 3])
+    glyph = (np.abs(boxes[:, 1] - top) < 0.08 * hm) & (np.abs(boxes[:, 1] + boxes[:, 3] - bottom) < 0.08 * hm)
+    cut = touching & ((boxes[:, 2] < 0.35 * hm) | ((len(boxes) >= 6) & ~glyph))
     return boxes[~cut]
 
 

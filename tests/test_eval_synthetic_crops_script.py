@@ -28,15 +28,17 @@ def test_crops_look_like_the_datasets_and_hide_characters_in_their_pattern():
     assert any(text[0].isalpha() for _, text, _ in crops) and any(text[0].isdigit() for _, text, _ in crops)
 
 
-def test_inverted_plates_have_light_characters_on_a_darker_plate_and_leave_other_seeds_alone():
+def test_inverted_and_tight_crops_leave_the_other_seeds_crops_alone():
     script = load_script("eval_synthetic_crops")
     for k in range(4):
         style = script.inverted_style(np.random.default_rng(k))
         assert min(style["ink"]) >= 180 and sum(style["paper"]) < sum(style["ink"]) - 150
     # without inverted plates a seed gives the crops it gave before the option existed
     plain = script.make_crop(np.random.default_rng([3, 0]), 0.1)
-    again = script.make_crop(np.random.default_rng([3, 0]), 0.1, inverted_rate=0.0)
+    again = script.make_crop(np.random.default_rng([3, 0]), 0.1, inverted_rate=0.0, tight_rate=0.0)
     assert np.array_equal(plain[0], again[0]) and plain[1] == again[1]
+    tight = script.make_crop(np.random.default_rng([3, 0]), 0.1, tight_rate=1.0)[0]
+    assert tight.shape[1] == script.CROP_WIDTH and tight.shape[0] > plain[0].shape[0]  # narrower cut, same width
     inverted = script.make_crop(np.random.default_rng([3, 0]), 0.1, inverted_rate=1.0)[0]
     assert np.median(inverted[inverted.shape[0] // 3 : -inverted.shape[0] // 3]) < np.median(plain[0])
 

@@ -363,9 +363,12 @@ def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     hm = comp.median(boxes[:, 3])
     touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
     # a box on the border of a long row is car body or a lamp beside a tight crop, unless it
-    # stands exactly where the row's glyphs do (a character the crop's edge touches)
-    top, bottom = comp.median(boxes[:, 1]), comp.median(boxes[:, 1] + boxes[:, 3])
-    glyph = (np.abs(boxes[:, 1] - top) < 0.08 * hm) & (np.abs(boxes[:, 1] + boxes[:, 3] - bottom) < 0.08 * hm)
+    # stands exactly where the row's glyphs do: on the line through the others, as tall as they are
+    # (a character the crop's edge touches)
+    glyph = np.zeros(len(boxes), bool)
+    if np.sum(~touching) >= 2:
+        _, off_line = comp.row_line(boxes[~touching])
+        glyph = (np.abs(off_line(boxes)) < 0.08 * hm) & (np.abs(boxes[:, 3] - hm) < 0.12 * hm)
     cut = touching & ((boxes[:, 2] < 0.35 * hm) | ((len(boxes) >= 6) & ~glyph))
     return boxes[~cut]
 

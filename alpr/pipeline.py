@@ -57,7 +57,7 @@ INVERT_BELOW = 0.9
 INVERTED_MIN_CONFIDENCE = 0.9
 #: A crop looks light on dark when the median grey of its middle half lies below this fraction of
 #: the way from its 5th to its 95th percentile: the plate, which covers most of it, is darker than
-#: its characters. Rendered crops: 99 % of light-on-dark ones below 0.48, 99 % of dark-on-light ones above 0.47.
+#: its characters. Rendered crops: 99 % of light-on-dark ones below 0.48, 99 % of the others above 0.47.
 LIGHT_ON_DARK_BELOW = 0.5
 
 
@@ -300,7 +300,7 @@ def _may_have_vowels(decoded: Decoded | None) -> bool:
 
 def light_on_dark(image: np.ndarray) -> bool:
     """Whether a plate crop looks like light characters on a darker plate (see LIGHT_ON_DARK_BELOW)."""
-    grey = cv2.cvtColor(as_uint8(image), cv2.COLOR_BGR2GRAY)
+    grey = _grey(image)
     h = grey.shape[0]
     low, median, high = np.percentile(grey[h // 4 : h - h // 4], (5, 50, 95))
     return bool(median - low < LIGHT_ON_DARK_BELOW * max(high - low, 1.0))
@@ -310,8 +310,13 @@ def _inverted_grey(image: np.ndarray) -> np.ndarray:
     """``image``'s grey levels inverted, as a BGR image without colour: its inverted colours would
     be no camera's (a red plate turns cyan), and the segmenter drops boxes far more colourful
     than the plate's white."""
-    grey = cv2.cvtColor(as_uint8(image), cv2.COLOR_BGR2GRAY)
-    return cv2.cvtColor(cv2.bitwise_not(grey), cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(cv2.bitwise_not(_grey(image)), cv2.COLOR_GRAY2BGR)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """A grey or BGR(A) image as uint8 grey."""
+    image = as_uint8(image)
+    return image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
 
 
 def _rounded(quad) -> list:

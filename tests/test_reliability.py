@@ -473,7 +473,11 @@ def test_real_ctrl_c_in_a_subprocess(tmp_path):
 
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    child = subprocess.Popen([sys.executable, "-m", "alpr", "render", "--count", "100000", "--out", str(out)],
+    # the child takes Ctrl-C as one started from a terminal does, even when this test runs in a
+    # background job, whose children inherit SIGINT ignored (and Python then keeps ignoring it)
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "sys.argv = ['alpr'] + sys.argv[1:]; runpy.run_module('alpr', run_name='__main__')")
+    child = subprocess.Popen([sys.executable, "-c", start, "render", "--count", "100000", "--out", str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and len(list(out.glob("*.png"))) < 3:

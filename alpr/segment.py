@@ -156,8 +156,9 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     (``pool``) added just past its ends: a first or last glyph that the chosen mask joined to
     the plate frame or car body beside it. A box is added when it sits on the row's line, has
     its characters' height and ink contrast, and follows the end box at most a narrow space
-    away (so the band, screws and text beside the plate stay out); it must not touch the image
-    border (a frame edge or car body cut by the crop) nor, at the left, be the EU band.
+    away (so the band, screws and text beside the plate stay out); one touching the image border
+    (a frame edge or car body cut by the crop, or a glyph the crop's edge touches) must be as
+    tall as the glyphs and on their line (as in ``_drop_cut``), and at the left none may be the EU band.
     ``grey`` is ``work``'s normalised grey, ``colour`` its ``chroma``."""
     glyphs = row[row[:, 4] == 0, :4]
     if len(glyphs) < 3 or len(pool) == 0:
@@ -166,7 +167,9 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     x, _, w, h = pool[:, :4].T
     c = off_line(pool)
     fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
-    fits &= (x > 1) & (x + w < grey.shape[1] - 1)
+    # one touching the border must stand exactly where the glyphs do (see _drop_cut)
+    inside = (x > 1) & (x + w < grey.shape[1] - 1)
+    fits &= inside | ((np.abs(c) < 0.08 * hm) & (np.abs(h - hm) < 0.12 * hm) & (w >= 0.35 * hm))
     pool = pool[fits, :4]
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
     contrast = None

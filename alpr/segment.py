@@ -157,8 +157,8 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     the plate frame or car body beside it. A box is added when it sits on the row's line, has
     its characters' height and ink contrast, and follows the end box at most a narrow space
     away (so the band, screws and text beside the plate stay out); one touching the image border
-    (a frame edge or car body cut by the crop, or a glyph the crop's edge touches) must be as
-    tall as the glyphs and on their line (as in ``_drop_cut``), and at the left none may be the EU band.
+    (a frame edge or car body cut by the crop, or a glyph the crop's edge touches) must be an
+    ``_edge_glyph``, as in ``_drop_cut``, and at the left none may be the EU band.
     ``grey`` is ``work``'s normalised grey, ``colour`` its ``chroma``."""
     glyphs = row[row[:, 4] == 0, :4]
     if len(glyphs) < 3 or len(pool) == 0:
@@ -167,9 +167,8 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     x, _, w, h = pool[:, :4].T
     c = off_line(pool)
     fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
-    # one touching the border must stand exactly where the glyphs do (see _drop_cut)
     inside = (x > 1) & (x + w < grey.shape[1] - 1)
-    fits &= inside | ((np.abs(c) < 0.08 * hm) & (np.abs(h - hm) < 0.12 * hm) & (w >= 0.35 * hm))
+    fits &= inside | _edge_glyph(pool, c, hm)
     pool = pool[fits, :4]
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
     contrast = None
@@ -365,15 +364,21 @@ def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
     hm = comp.median(boxes[:, 3])
     touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
-    # a box on the border of a long row is car body or a lamp beside a tight crop, unless it
-    # stands exactly where the row's glyphs do: on the line through the others, as tall as they are
-    # (a character the crop's edge touches)
+    # a box on the border of a long row is car body or a lamp beside a tight crop, unless it is a
+    # character the crop's edge touches
     glyph = np.zeros(len(boxes), bool)
     if np.sum(~touching) >= 2:
         _, off_line = comp.row_line(boxes[~touching])
-        glyph = (np.abs(off_line(boxes)) < 0.08 * hm) & (np.abs(boxes[:, 3] - hm) < 0.12 * hm)
+        glyph = _edge_glyph(boxes, off_line(boxes), hm)
     cut = touching & ((boxes[:, 2] < 0.35 * hm) | ((len(boxes) >= 6) & ~glyph))
     return boxes[~cut]
+
+
+def _edge_glyph(boxes: np.ndarray, off_line: np.ndarray, hm: float) -> np.ndarray:
+    """Which of ``boxes`` (touching the image border) stand exactly where a row's glyphs do, so
+    are characters the crop's edge touches, not car body or a frame: centre on the row's line
+    (``off_line``: signed offsets from it), as tall as the glyphs (median height ``hm``) and no sliver."""
+    return (np.abs(off_line) < 0.08 * hm) & (np.abs(boxes[:, 3] - hm) < 0.12 * hm) & (boxes[:, 2] >= 0.35 * hm)
 
 
 def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:

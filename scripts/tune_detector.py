@@ -6,7 +6,7 @@ Example:
 Runs the stages of ``alpr.detect.detect`` (classical text-row cue + learned net, then
 ``detect.combine``) over the validation set of
 ``scripts/train_plate_detector.py`` (set seed + 1000, rendered or read from ``--cache``) for a
-grid of ``NET_THRESHOLD`` x ``NET_ONLY_MAX_WIDTH`` x ``CLASSICAL_ONLY`` x ``QUAD_AGREE`` and prints recall and
+grid of ``NET_THRESHOLD`` x ``NET_ONLY_MAX_WIDTH`` x ``CLASSICAL_ONLY`` x ``QUAD_AGREE`` x ``NET_CONFIRM`` and prints recall and
 precision at IoU >= 0.5 (plates the renderer marks "ignore" count neither way), by plate width,
 plus the net alone. ``--scale 2`` upsamples the photos first (640 x 480, checks that the
 thresholds hold at another resolution).
@@ -33,7 +33,7 @@ from alpr._geometry import quad_bbox  # noqa: E402
 MAX_PLATES = 6
 
 
-def score(images, cached, boxes, ignore, scale: float, threshold: float) -> dict:
+def score(images, cached, boxes, ignore, scale: float) -> dict:
     """Recall / precision / recall by width of ``detect.combine`` with the module's current
     settings, from each photo's cached classical candidates and net boxes."""
     tally = np.zeros(3)
@@ -42,8 +42,7 @@ def score(images, cached, boxes, ignore, scale: float, threshold: float) -> dict
         if found is None:
             dets = []
         else:
-            net = None if net_boxes is None else [nb for nb in net_boxes if nb[4] >= threshold]
-            dets = [quad_bbox(d.quad) for d in detect.combine(image, found, net, max_plates=MAX_PLATES)]
+            dets = [quad_bbox(d.quad) for d in detect.combine(image, found, net_boxes, max_plates=MAX_PLATES)]
         dets = [tuple(v / scale for v in d) for d in dets]
         tally += match_counts(dets, b, g)
         for bb in b:
@@ -72,6 +71,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-widths", type=float, nargs="+", default=[0.1, 0.25, 1.0])
     parser.add_argument("--classical-only", type=float, nargs="+", default=[1.0, 0.8])
     parser.add_argument("--quad-agree", type=float, nargs="+", default=[0.0, 0.5])
+    parser.add_argument("--net-confirm", type=float, nargs="+", default=[detect.NET_CONFIRM],
+                        help="NET_CONFIRM values: weaker net peaks that may still confirm a classical candidate")
     args = parser.parse_args(argv)
     if args.net is not None:
         detect.NET_PATH = args.net
@@ -81,13 +82,15 @@ def main(argv=None) -> int:
     if args.scale != 1.0:
         images = [cv2.resize(im, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_LINEAR) for im in images]
     net = plate_net.load(detect.NET_PATH)
-    low = min(args.thresholds)
+    low = min(args.thresholds + args.net_confirm)
     cached = [(detect.classical_candidates(im), net.detect(im, threshold=low, work_width=args.net_width) if net is not None else None)
               for im in tqdm(images, desc="candidates", mininterval=30)]
-    for t, mw, co, qa in itertools.product(args.thresholds, args.max_widths, args.classical_only, args.quad_agree):
-        detect.NET_ONLY_MAX_WIDTH, detect.CLASSICAL_ONLY, detect.QUAD_AGREE = mw, co, qa
-        row = {"net_threshold": t, "net_only_max_width": mw, "classical_only": co, "quad_agree": qa,
-               **score(images, cached, boxes, ignore, args.scale, t)}
+    grid = itertools.product(args.thresholds, args.max_widths, args.classical_only, args.quad_agree, args.net_confirm)
+    for t, mw, co, qa, nc in grid:
+        detect.NET_THRESHOLD, detect.NET_ONLY_MAX_WIDTH, detect.CLASSICAL_ONLY, detect.QUAD_AGREE = t, mw, co, qa
+        detect.NET_CONFIRM = nc
+        row = {"net_threshold": t, "net_only_max_width": mw, "classical_only": co, "quad_agree": qa, "net_confirm": nc,
+               **score(images, cached, boxes, ignore, args.scale)}
         print(json.dumps(row), flush=True)
     for t in args.thresholds:
         tally = np.zeros(3)

@@ -219,3 +219,27 @@ def test_small_plates_runs_the_net_larger(monkeypatch):
     assert hits >= 4, hits
     detect(scenes[0].image)
     assert seen[-1] is None  # the default: plate_net.WORK_WIDTH
+
+
+def test_weak_net_peaks_only_confirm_classical_candidates(monkeypatch):
+    """A net peak between NET_CONFIRM and NET_THRESHOLD raises an overlapping classical
+    candidate's score (noisy-OR) but does not spare it the segmentation check, and alone it
+    is no candidate; peaks from NET_THRESHOLD up are candidates and back what they match."""
+    monkeypatch.setattr(detect_module, "NET_THRESHOLD", 0.5)
+    monkeypatch.setattr(detect_module, "NET_CONFIRM", 0.4)
+    quad = np.array([[100, 50], [160, 50], [160, 63], [100, 63]], np.float32)
+    found = [Detection(quad, 0.3)]
+    weak_on_it, weak_elsewhere = (101, 50, 58, 13, 0.45), (10, 10, 40, 9, 0.45)
+    out, backed = detect_module._merge_net(found, [weak_on_it, weak_elsewhere])
+    assert len(out) == 1 and backed == [False]
+    assert out[0].score == pytest.approx(1 - 0.7 * 0.55)
+    strong_on_it, strong_elsewhere = (101, 50, 58, 13, 0.6), (10, 10, 40, 9, 0.6)
+    out, backed = detect_module._merge_net(found, [strong_on_it, strong_elsewhere])
+    assert len(out) == 2 and backed == [True, True]
+    # a weakly confirmed candidate on a blank photo has no characters: the check drops it
+    blank = np.full((120, 240, 3), 200, np.uint8)
+    assert detect_module.combine(blank, found, [weak_on_it]) == []
+    assert len(detect_module.combine(blank, found, [strong_on_it])) == 1
+    monkeypatch.setattr(detect_module, "NET_CONFIRM", 0.5)
+    out, _ = detect_module._merge_net(found, [weak_on_it])
+    assert [d.score for d in out] == [0.3]

@@ -162,7 +162,8 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
     """Combine classical candidates with the learned detector's (x, y, w, h, score) boxes.
 
     A classical candidate overlapping a net box gets the combined score ``1 - (1 - a)(1 - b)``
-    and keeps its quad if their boxes agree to ``QUAD_AGREE`` IoU (else takes the net's box);
+    and keeps its quad if their boxes agree to ``QUAD_AGREE`` IoU or the net's score is under
+    ``NET_THRESHOLD`` (else takes the net's box);
     net boxes under ``NET_CONFIRM`` (or ``NET_THRESHOLD`` if lower) are ignored; those of at
     least ``NET_THRESHOLD`` matching no classical candidate become rectangle quads with the net's
     score (only when narrower than ``max_width``); classical candidates the net does not confirm
@@ -185,9 +186,11 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
             continue
         used[best_k] = True
         x, y, w, h, s = net_boxes[best_k]
-        quad = det.quad if geo.box_iou(box, (x, y, w, h)) >= QUAD_AGREE else _rect(x, y, w, h)
+        # a weak peak only vouches for the candidate: its box is not trusted over the candidate's quad
+        strong = s >= NET_THRESHOLD
+        quad = det.quad if not strong or geo.box_iou(box, (x, y, w, h)) >= QUAD_AGREE else _rect(x, y, w, h)
         out.append(Detection(quad, float(1 - (1 - det.score) * (1 - s))))
-        backed.append(s >= NET_THRESHOLD)
+        backed.append(strong)
     for k, (x, y, w, h, s) in enumerate(net_boxes):
         if not used[k] and w < max_width and s >= NET_THRESHOLD:
             out.append(Detection(_rect(x, y, w, h), float(s)))

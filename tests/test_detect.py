@@ -223,8 +223,9 @@ def test_small_plates_runs_the_net_larger(monkeypatch):
 
 def test_weak_net_peaks_only_confirm_classical_candidates(monkeypatch):
     """A net peak between NET_CONFIRM and NET_THRESHOLD raises an overlapping classical
-    candidate's score (noisy-OR) but does not spare it the segmentation check, and alone it
-    is no candidate; peaks from NET_THRESHOLD up are candidates and back what they match."""
+    candidate's score (noisy-OR) but neither replaces its quad nor spares it the segmentation
+    check, and alone it is no candidate; peaks from NET_THRESHOLD up are candidates and back
+    what they match."""
     monkeypatch.setattr(detect_module, "NET_THRESHOLD", 0.5)
     monkeypatch.setattr(detect_module, "NET_CONFIRM", 0.4)
     quad = np.array([[100, 50], [160, 50], [160, 63], [100, 63]], np.float32)
@@ -233,6 +234,11 @@ def test_weak_net_peaks_only_confirm_classical_candidates(monkeypatch):
     out, backed = detect_module._merge_net(found, [weak_on_it, weak_elsewhere])
     assert len(out) == 1 and backed == [False]
     assert out[0].score == pytest.approx(1 - 0.7 * 0.55)
+    loose_weak = (95, 44, 75, 24, 0.45)  # overlaps the candidate, but under QUAD_AGREE IoU
+    out, _ = detect_module._merge_net(found, [loose_weak])
+    assert out[0].score > 0.3 and np.array_equal(out[0].quad, quad)  # a weak box does not replace the quad
+    out, _ = detect_module._merge_net(found, [(95, 44, 75, 24, 0.6)])
+    assert not np.array_equal(out[0].quad, quad)  # a strong one does
     strong_on_it, strong_elsewhere = (101, 50, 58, 13, 0.6), (10, 10, 40, 9, 0.6)
     out, backed = detect_module._merge_net(found, [strong_on_it, strong_elsewhere])
     assert len(out) == 2 and backed == [True, True]

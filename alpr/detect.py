@@ -161,14 +161,14 @@ def combine(image_bgr: np.ndarray, found: list[Detection], net_boxes, *, max_pla
 def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) -> tuple[list[Detection], list[bool]]:
     """Combine classical candidates with the learned detector's (x, y, w, h, score) boxes.
 
-    A classical candidate overlapping a net box gets the combined score ``1 - (1 - a)(1 - b)``
-    and keeps its quad if their boxes agree to ``QUAD_AGREE`` IoU or the net's score is under
-    ``NET_THRESHOLD`` (else takes the net's box);
-    net boxes under ``NET_CONFIRM`` (or ``NET_THRESHOLD`` if lower) are ignored; those of at
-    least ``NET_THRESHOLD`` matching no classical candidate become rectangle quads with the net's
-    score (only when narrower than ``max_width``); classical candidates the net does not confirm
-    are scaled by ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs
-    it (a net box of at least ``NET_THRESHOLD`` matched it)."""
+    Net boxes under ``NET_CONFIRM`` (or ``NET_THRESHOLD`` if lower) are ignored. A classical
+    candidate overlapping a net box gets the combined score ``1 - (1 - a)(1 - b)`` and keeps its
+    quad if their boxes agree to ``QUAD_AGREE`` IoU or the net's score is under ``NET_THRESHOLD``
+    (else takes the net's box); net boxes of at least ``NET_THRESHOLD`` matching no classical
+    candidate become rectangle quads with the net's score (only when narrower than
+    ``max_width``); classical candidates the net does not confirm are scaled by
+    ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it (a net box
+    of at least ``NET_THRESHOLD`` matched it)."""
     out: list[Detection] = []
     backed: list[bool] = []
     used = [False] * len(net_boxes)

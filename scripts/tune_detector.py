@@ -4,11 +4,11 @@ Example:
     python scripts/tune_detector.py --val 500 --cache /tmp/pd --net data/models/plate_detector.keras
 
 Runs the stages of ``alpr.detect.detect`` (classical text-row cue + learned net, then
-``detect.combine``) over the validation set of
-``scripts/train_plate_detector.py`` (set seed + 1000, rendered or read from ``--cache``) for a
-grid of ``NET_THRESHOLD`` x ``NET_ONLY_MAX_WIDTH`` x ``CLASSICAL_ONLY`` x ``QUAD_AGREE`` x
-``NET_CONFIRM`` and prints recall and precision at IoU >= 0.5 (plates the renderer marks "ignore" count neither way), by plate width,
-plus the net alone. ``--scale 2`` upsamples the photos first (640 x 480, checks that the
+``detect.combine``) over the validation set of ``scripts/train_plate_detector.py`` (set
+seed + 1000, rendered or read from ``--cache``) for a grid of ``NET_THRESHOLD`` x
+``NET_ONLY_MAX_WIDTH`` x ``CLASSICAL_ONLY`` x ``QUAD_AGREE`` x ``NET_CONFIRM`` and prints recall
+and precision at IoU >= 0.5 (plates the renderer marks "ignore" count neither way), by plate
+width, plus the net alone. ``--scale 2`` upsamples the photos first (640 x 480, checks that the
 thresholds hold at another resolution).
 """
 

@@ -16,13 +16,17 @@ from alpr._geometry import box_iou
 _STILL_STD = 1.5
 
 
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A grey, BGR or BGRA image as one grey channel (same dtype)."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+
+
 def normalised_grey(image: np.ndarray, clip: float = 2.0) -> np.ndarray:
     """Grey image stretched to the full 0..255 range (robust to dark, night and tinted photos);
     ``clip`` percent of the pixels saturate at each end."""
-    if image.ndim == 3:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-    else:
-        grey = image
+    grey = to_grey(image)
     lo, hi = percentiles(grey[:: max(1, grey.shape[0] // 120), :: max(1, grey.shape[1] // 160)], (clip, 100 - clip))
     if hi - lo < 8:
         return np.zeros_like(grey)

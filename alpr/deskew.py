@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from alpr._components import to_grey
+
 MAX_DEGREES = 35.0  # steepest baseline (and lean) searched
 _WIDTH = 96  # the crop is measured at this width
 _EDGE_SHARE = 0.25  # strongest share of |Sobel x| pixels that vote
@@ -22,7 +24,7 @@ _EDGE_SHARE = 0.25  # strongest share of |Sobel x| pixels that vote
 
 def _stroke_edges(image: np.ndarray):
     """Rows, columns and weights of the strongest vertical-stroke edges, and the measured size."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    grey = to_grey(image)
     h, w = grey.shape
     small = cv2.resize(grey, (_WIDTH, max(8, int(round(h * _WIDTH / w)))), interpolation=cv2.INTER_AREA)
     edges = np.abs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3)).astype(np.float32).ravel()

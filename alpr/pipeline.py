@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from alpr import deskew, detect, plates, segment
-from alpr._components import as_uint8
+from alpr._components import as_uint8, to_grey
 from alpr._geometry import box_iou, quad_bbox
 from alpr.decode import Decoded, decode
 from alpr.detect import Detection
@@ -300,7 +300,7 @@ def _may_have_vowels(decoded: Decoded | None) -> bool:
 
 def light_on_dark(image: np.ndarray) -> bool:
     """Whether a plate crop looks like light characters on a darker plate (see LIGHT_ON_DARK_BELOW)."""
-    grey = _grey(image)
+    grey = to_grey(as_uint8(image))
     h = grey.shape[0]
     low, median, high = np.percentile(grey[h // 4 : h - h // 4], (5, 50, 95))
     return bool(median - low < LIGHT_ON_DARK_BELOW * max(high - low, 1.0))
@@ -310,13 +310,7 @@ def _inverted_grey(image: np.ndarray) -> np.ndarray:
     """``image``'s grey levels inverted, as a BGR image without colour: its inverted colours would
     be no camera's (a red plate turns cyan), and the segmenter drops boxes far more colourful
     than the plate's white."""
-    return cv2.cvtColor(cv2.bitwise_not(_grey(image)), cv2.COLOR_GRAY2BGR)
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    """A grey or BGR(A) image as uint8 grey."""
-    image = as_uint8(image)
-    return image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+    return cv2.cvtColor(cv2.bitwise_not(to_grey(as_uint8(image))), cv2.COLOR_GRAY2BGR)
 
 
 def _rounded(quad) -> list:

@@ -109,8 +109,9 @@ def detect(
     net = plate_net.load(NET_PATH)
     # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
     width = plate_net.SMALL_PLATES_WIDTH if small_plates else None
-    threshold = min(NET_THRESHOLD, NET_CONFIRM)
-    net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=threshold, work_width=width) if net is not None else None
+    net_job = None
+    if net is not None:
+        net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=_weakest_net_score(), work_width=width)
     found = classical_candidates(image_bgr)
     net_boxes = net_job.result() if net_job is not None else None
     if found is None:
@@ -172,7 +173,7 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
     out: list[Detection] = []
     backed: list[bool] = []
     used = [False] * len(net_boxes)
-    confirm = min(NET_CONFIRM, NET_THRESHOLD)
+    confirm = _weakest_net_score()
     for det in found:
         box = geo.quad_bbox(det.quad)
         best, best_k = 0.0, -1
@@ -196,6 +197,11 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
             out.append(Detection(_rect(x, y, w, h), float(s)))
             backed.append(True)
     return out, backed
+
+
+def _weakest_net_score() -> float:
+    """The lowest net peak score the fusion uses: ``NET_CONFIRM``, or ``NET_THRESHOLD`` if lower."""
+    return min(NET_CONFIRM, NET_THRESHOLD)
 
 
 def _rect(x: float, y: float, w: float, h: float) -> np.ndarray:

@@ -9,7 +9,7 @@ anonymise characters in some datasets as occluded character positions, and class
 between characters into group boundaries.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -23,8 +23,13 @@ WORK_HEIGHT = 96
 _MAX_WORK_WIDTH = 900
 #: Crops wider than this (width / height) are single-row plates; two-row plates are squarer.
 _TWO_ROW_MAX_ASPECT = 2.6
-#: With fewer glyphs than this in a row, a known plate is looked at again with its frame's edges cut away.
+#: With fewer glyphs than this in a row, a known plate is looked at again with its frame's edges
+#: cut away, and padded above and below.
 _FEW_GLYPHS = 5
+#: Paper-coloured rows added above and below a known plate with few glyphs, as a share of its
+#: height: a crop cut at the glyphs' tops or bottoms makes them as tall as the image, which is
+#: what the frame's sides and the car body look like, so they are not taken for characters.
+_TIGHT_PAD = 0.15
 
 
 @dataclass
@@ -58,8 +63,8 @@ def segment(plate_bgr: np.ndarray, *, known_plate: bool = False) -> Segmentation
             loosely cropped with some car body around it.
         known_plate: the image is known to show a plate (a crop given by the user, not a
             detector's candidate): when few glyphs stand free, look for glyphs joined to the
-            frame too. Off for candidates, where light lettering on dark car parts would give
-            rows that way.
+            frame too, and for glyphs the crop cuts at the top or bottom. Off for candidates,
+            where light lettering on dark car parts would give rows that way.
 
     Returns:
         A ``Segmentation``; empty (no boxes) when no row of at least two characters is found.
@@ -73,6 +78,52 @@ def segment(plate_bgr: np.ndarray, *, known_plate: bool = False) -> Segmentation
         image = plate_bgr[..., :3] if plate_bgr.shape[2] >= 3 else cv2.cvtColor(plate_bgr[..., 0], cv2.COLOR_GRAY2BGR)
     if _is_noise(image):
         return Segmentation()
+    found = _segment(image, known_plate)
+    if known_plate and len(_glyphs(found)) < _FEW_GLYPHS:
+        found = _padded_if_better(image, found)
+    return found
+
+
+def _glyphs(found: Segmentation) -> np.ndarray:
+    """The boxes of ``found`` that are not grey anonymisation boxes."""
+    return np.delete(found.boxes, found.occluded, axis=0)
+
+
+def _padded_if_better(image: np.ndarray, found: Segmentation) -> Segmentation:
+    """``found`` (the segmentation of the known plate ``image``), or that of ``image`` padded
+    above and below with its paper colour (``_TIGHT_PAD``) if it has more glyphs away from the
+    left and right borders (as ``_find_row`` judges the frame-cut masks), with its boxes mapped
+    back into ``image``. Rendered Spanish crops cut between 5 % inside and 8 % outside the
+    glyphs' tops and bottoms were read to their pattern 69.75 % of the time without it, 79.25 %
+    with it (``scripts/eval_synthetic_crops.py --n 400 --seed 51 --tight-height-rate 1.0``)."""
+    h, w = image.shape[:2]
+    pad = max(2, round(_TIGHT_PAD * h))
+    padded = cv2.copyMakeBorder(image, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=_paper_colour(image))
+    other = _segment(padded, True)
+    if _inside(_glyphs(other), w) <= _inside(_glyphs(found), w):
+        return found
+    boxes = other.boxes.copy()
+    top = np.clip(boxes[:, 1] - pad, 0, h - 1)
+    boxes[:, 1], boxes[:, 3] = top, np.clip(boxes[:, 1] + boxes[:, 3] - pad, top + 1, h) - top
+    band = other.band
+    if band is not None:
+        x, y, bw, bh = band
+        band_top = min(max(0, y - pad), h - 1)
+        band = (x, band_top, bw, max(1, min(h, y + bh - pad) - band_top))
+    return replace(other, boxes=boxes, band=band)
+
+
+def _paper_colour(image: np.ndarray) -> tuple[int, int, int]:
+    """The plate background's BGR colour: the median of the pixels whose grey lies between the
+    70th and 92nd percentiles (lighter than the characters, short of glare)."""
+    grey = comp.to_grey(image)
+    lo, hi = comp.percentiles(grey, (70, 92))
+    paper = image[(grey >= lo) & (grey <= hi)]
+    return tuple(int(np.median(paper[:, c])) for c in range(3))
+
+
+def _segment(image: np.ndarray, known_plate: bool) -> Segmentation:
+    """``segment`` of a BGR uint8 image that is no noise."""
     h0, w0 = image.shape[:2]
     scale = min(WORK_HEIGHT / h0, _MAX_WORK_WIDTH / w0)
     size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))

@@ -6,6 +6,7 @@ Examples:
     python scripts/eval_synthetic_crops.py --n 400 --seed 11 --provincial-rate 1.0 --model es
     python scripts/eval_synthetic_crops.py --n 400 --seed 31 --inverted-rate 1.0
     python scripts/eval_synthetic_crops.py --n 400 --seed 41 --tight-rate 1.0
+    python scripts/eval_synthetic_crops.py --n 400 --seed 51 --tight-height-rate 1.0
 
 Only the project's renderer is used (no real photo): a plate (``plates.random_plate`` with the
 given share of provincial plates, "CA 1234 AB"), two of its characters covered by flat grey boxes
@@ -15,7 +16,8 @@ as the dataset's crops are, then blurred, noised and JPEG-compressed (``--hard``
 ``--inverted-rate`` makes that share of the plates light characters on a dark or coloured plate
 (temporary, public-service and some special Spanish plates, UC3M-LP's type "D"); ``--tight-rate``
 cuts that share of the crops at their outer characters (from 5 % of the plate's height inside them
-to 8 % outside), as many of UC3M-LP's crops are.
+to 8 % outside), as many of UC3M-LP's crops are; ``--tight-height-rate`` cuts that share at the
+glyphs' tops and bottoms (the same range), as some of them are.
 Each crop is read with ``Recognizer.read_crop`` and counts as read when its text matches the
 plate with each hidden character "any one character or none" (``alpr evaluate``'s rule for
 ``--format yolo-chars``). Figures are given for provincial plates and today's plates apart.
@@ -38,7 +40,7 @@ CROP_WIDTH = 160  # UC3M-LP's plate crops (downscaled copy in ../shared/datasets
 
 
 def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.0, inverted_rate: float = 0.0,
-              tight_rate: float = 0.0):
+              tight_rate: float = 0.0, tight_height_rate: float = 0.0):
     """One crop: (BGR image, plate text, pattern regex with the hidden characters free)."""
     plate = plates.random_plate("es", rng, old_es_rate=provincial_rate)
     style = None
@@ -64,6 +66,10 @@ def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.
         # the sides cut at the outer characters, from 5 % of the plate's height inside them to 8 % outside
         left = rng.uniform(-0.05, 0.08) * h - boxes[0, 0]
         right = rng.uniform(-0.05, 0.08) * h - (w - boxes[-1, 0] - boxes[-1, 2])
+    if tight_height_rate > 0 and rng.random() < tight_height_rate:  # drawn only when asked for
+        # the top and bottom cut at the glyphs' tops and bottoms, in the same range
+        top = rng.uniform(-0.05, 0.08) * h - boxes[:, 1].min()
+        bottom = rng.uniform(-0.05, 0.08) * h - (h - (boxes[:, 1] + boxes[:, 3]).max())
     src = np.float32([[pad - left, pad - top], [pad + w + right, pad - top],
                       [pad + w + right, pad + h + bottom], [pad - left, pad + h + bottom]])
     roll = cv2.getRotationMatrix2D(tuple(map(float, src.mean(axis=0))), rng.uniform(-6, 6), 1.0)
@@ -91,12 +97,12 @@ def inverted_style(rng: np.random.Generator) -> dict:
 
 
 def evaluate(recognizer: Recognizer, n: int, seed: int, provincial_rate: float, hard: float = 1.0,
-             inverted_rate: float = 0.0, tight_rate: float = 0.0) -> dict:
+             inverted_rate: float = 0.0, tight_rate: float = 0.0, tight_height_rate: float = 0.0) -> dict:
     """Share of crops read to their pattern, for provincial and today's plates."""
     read = {"provincial": [], "today": []}
     for k in range(n):
         image, text, pattern = make_crop(np.random.default_rng([seed, k]), provincial_rate, hard, inverted_rate,
-                                         tight_rate)
+                                         tight_rate, tight_height_rate)
         plate = recognizer.read_crop(image)
         kind = "provincial" if text[0].isalpha() else "today"
         read[kind].append(bool(pattern.fullmatch(plate.text if plate is not None else "")))
@@ -119,15 +125,17 @@ def main(argv=None) -> int:
                         help="share of plates with light characters on a dark or coloured plate, 0-1 (default 0)")
     parser.add_argument("--tight-rate", type=float, default=0.0,
                         help="share of crops cut at their outer characters, 0-1 (default 0)")
+    parser.add_argument("--tight-height-rate", type=float, default=0.0,
+                        help="share of crops cut at their characters' tops and bottoms, 0-1 (default 0)")
     parser.add_argument("--model", default=None,
                         help="character model; given, it reads alone (default: es, with eu for vowels)")
     args = parser.parse_args(argv)
-    rates = (args.provincial_rate, args.inverted_rate, args.tight_rate)
+    rates = (args.provincial_rate, args.inverted_rate, args.tight_rate, args.tight_height_rate)
     if args.n < 0 or not all(0 <= rate <= 1 for rate in rates) or args.hard <= 0:
-        parser.error("--n must be >= 0, --provincial-rate, --inverted-rate and --tight-rate in [0, 1], --hard > 0")
+        parser.error("--n must be >= 0, every --...-rate in [0, 1] and --hard > 0")
     start = time.perf_counter()
     figures = evaluate(Recognizer(country="es", model=args.model), args.n, args.seed, args.provincial_rate, args.hard,
-                       args.inverted_rate, args.tight_rate)
+                       args.inverted_rate, args.tight_rate, args.tight_height_rate)
     for key, value in figures.items():
         print(f"{key}: {value}")
     print(f"({time.perf_counter() - start:.0f} s)")

@@ -39,6 +39,8 @@ def test_inverted_and_tight_crops_leave_the_other_seeds_crops_alone():
     assert np.array_equal(plain[0], again[0]) and plain[1] == again[1]
     tight = script.make_crop(np.random.default_rng([3, 0]), 0.1, tight_rate=1.0)[0]
     assert tight.shape[1] == script.CROP_WIDTH and tight.shape[0] > plain[0].shape[0]  # narrower cut, same width
+    flat = script.make_crop(np.random.default_rng([3, 0]), 0.1, tight_height_rate=1.0)[0]
+    assert flat.shape[1] == script.CROP_WIDTH and flat.shape[0] < plain[0].shape[0]  # lower cut, same width
     inverted = script.make_crop(np.random.default_rng([3, 0]), 0.1, inverted_rate=1.0)[0]
     assert np.median(inverted[inverted.shape[0] // 3 : -inverted.shape[0] // 3]) < np.median(plain[0])
 

@@ -376,3 +376,17 @@ def test_characters_touching_the_crop_edges_are_kept(seed):
     shifted[:, 0] -= x0
     truth = [tuple(b) for b in shifted]
     assert len(seg.boxes) == len(truth) and all(box_iou(t, tuple(b)) >= 0.5 for t, b in zip(truth, seg.boxes))
+
+
+@pytest.mark.parametrize("text", ["1234 BCD", "5678 KMN", "9021 LPT"])
+def test_glyphs_cut_at_the_top_and_bottom_of_a_known_plate_are_found(text):
+    # the crop starts and ends inside the glyphs (as tight dataset crops do): each glyph is as
+    # tall as the image, like the frame's sides, and stands free only once the crop is padded
+    p = render_plate(text, "es", seed=0, height_px=80, style={})
+    y0, y1 = int(p.boxes[:, 1].min()) + 2, int((p.boxes[:, 1] + p.boxes[:, 3]).max()) - 2
+    image = p.image[y0:y1]
+    seg = segment(image, known_plate=True)
+    truth = [(x, 0, w, y1 - y0) for x, _, w, _ in p.boxes]
+    assert len(seg.boxes) == len(truth)
+    assert all(box_iou(t, tuple(b)) >= 0.7 for t, b in zip(truth, seg.boxes))
+    assert seg.boxes[:, 1].min() >= 0 and (seg.boxes[:, 1] + seg.boxes[:, 3]).max() <= image.shape[0]

@@ -132,7 +132,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rates = (args.provincial_rate, args.inverted_rate, args.tight_rate, args.tight_height_rate)
     if args.n < 0 or not all(0 <= rate <= 1 for rate in rates) or args.hard <= 0:
-        parser.error("--n must be >= 0, every --...-rate in [0, 1] and --hard > 0")
+        parser.error("--n must be >= 0, --provincial-rate, --inverted-rate, --tight-rate and --tight-height-rate "
+                     "in [0, 1], --hard > 0")
     start = time.perf_counter()
     figures = evaluate(Recognizer(country="es", model=args.model), args.n, args.seed, args.provincial_rate, args.hard,
                        args.inverted_rate, args.tight_rate, args.tight_height_rate)

@@ -102,15 +102,17 @@ def _padded_if_better(image: np.ndarray, found: Segmentation) -> Segmentation:
     other = _segment(padded, True)
     if _inside(_glyphs(other), w) <= _inside(_glyphs(found), w):
         return found
-    boxes = other.boxes.copy()
-    top = np.clip(boxes[:, 1] - pad, 0, h - 1)
-    boxes[:, 1], boxes[:, 3] = top, np.clip(boxes[:, 1] + boxes[:, 3] - pad, top + 1, h) - top
-    band = other.band
-    if band is not None:
-        x, y, bw, bh = band
-        band_top = min(max(0, y - pad), h - 1)
-        band = (x, band_top, bw, max(1, min(h, y + bh - pad) - band_top))
-    return replace(other, boxes=boxes, band=band)
+    band = None if other.band is None else tuple(int(v) for v in _unpadded(np.array([other.band]), pad, h)[0])
+    return replace(other, boxes=_unpadded(other.boxes, pad, h), band=band)
+
+
+def _unpadded(boxes: np.ndarray, pad: int, height: int) -> np.ndarray:
+    """(x, y, w, h) boxes of an image padded by ``pad`` rows above, moved up into the unpadded
+    image ``height`` rows high and clipped to it (at least one row high)."""
+    out = boxes.copy()
+    top = np.clip(boxes[:, 1] - pad, 0, height - 1)
+    out[:, 1], out[:, 3] = top, np.clip(boxes[:, 1] + boxes[:, 3] - pad, top + 1, height) - top
+    return out
 
 
 def _paper_colour(image: np.ndarray) -> tuple[int, int, int]:

@@ -55,6 +55,9 @@ class CropPolicy:
     box_follows_warp: bool = False  # cut the axis-aligned box around the *warped* glyph, as a
     # ground-truth box or a connected component of a tilted character would be
     photometric: bool = True
+    cut_rate: float = 0.0  # share of crops whose box cuts into the glyph at the top, the bottom or
+    # both, as a plate crop that cuts the characters leaves them (UC3M-LP's tight crops)
+    cut: float = 0.12  # deepest such cut, per side
 
 
 DEFAULT_POLICY = CropPolicy()
@@ -201,6 +204,12 @@ def _cut(image: np.ndarray, box, rng: np.random.Generator, policy: CropPolicy) -
     r = x + w + rng.uniform(*policy.pad_x) * ch + rng.uniform(-policy.shift, policy.shift) * ch
     t = y - rng.uniform(*policy.pad_y) * ch + rng.uniform(-policy.shift, policy.shift) * ch
     b = y + h + rng.uniform(*policy.pad_y) * ch + rng.uniform(-policy.shift, policy.shift) * ch
+    if policy.cut_rate > 0 and rng.random() < policy.cut_rate:  # drawn only then: old seeds keep their crops
+        side = rng.integers(3)  # 0: top, 1: bottom, 2: both
+        if side != 1:
+            t = y + rng.uniform(0.0, policy.cut) * ch
+        if side != 0:
+            b = y + h - rng.uniform(0.0, policy.cut) * ch
     if r - l < 0.25 * w + 1 or b - t < 0.6 * h:
         l, r, t, b = x - 1, x + w + 1, y - 1, y + h + 1
     # context window: 60 % margin, geometric distortion around the crop centre

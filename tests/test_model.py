@@ -155,7 +155,7 @@ def test_cli_train_smoke(tmp_path, monkeypatch):
     assert bad.exit_code != 0 and "keras" in bad.output
 
 
-def test_cli_train_label_smoothing(tmp_path, monkeypatch):
+def test_cli_train_label_smoothing_and_cut_rate_reach_the_card(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from alpr import training
@@ -165,11 +165,12 @@ def test_cli_train_label_smoothing(tmp_path, monkeypatch):
         monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
     out = tmp_path / "ls.keras"
     args = ["train", "--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1",
-            "--width", "4", "--label-smoothing", "0.1", "--seed", "1", "--quiet", "--out", str(out)]
+            "--width", "4", "--label-smoothing", "0.1", "--cut-rate", "0.3", "--seed", "1", "--quiet", "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     card = json.loads(out.with_suffix(".json").read_text())
     assert "label smoothing 0.1" in card["training"]["loss"] and "--label-smoothing 0.1" in card["command"]
+    assert card["data"]["policy"]["cut_rate"] == 0.3 and "--cut-rate 0.3" in card["command"]
     bad = CliRunner().invoke(main, ["train", "--country", "es", "--label-smoothing", "1", "--out", str(tmp_path / "y.keras")])
     assert bad.exit_code != 0
 

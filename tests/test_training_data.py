@@ -60,3 +60,18 @@ def test_fonts_list_names_the_font_of_every_crop():
     assert len(crop_fonts) == len(crops) == len(labels) == 120
     assert set(crop_fonts) <= set(rendered) and len(set(rendered)) > 1
     assert all(np.array_equal(a, b) for a, b in zip(crops, again))  # collecting fonts changes no crop
+
+
+def ink_at_top_or_bottom(crop: np.ndarray) -> bool:
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    return min(grey[0].min(), grey[-1].min()) < 100
+
+
+def test_cut_crops_lose_the_glyph_top_or_bottom_and_cut_rate_0_keeps_old_crops():
+    kept, _ = make_crops("es", 60, 6, policy=CLEAN_POLICY, progress=False)
+    same, _ = make_crops("es", 60, 6, policy=replace(CLEAN_POLICY, cut_rate=0.0), progress=False)
+    cut, labels = make_crops("es", 60, 6, policy=replace(CLEAN_POLICY, cut_rate=1.0), progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(kept, same))  # recorded commands reproduce their data
+    assert len(cut) == len(labels) == 60
+    assert np.mean([ink_at_top_or_bottom(c) for c in kept]) < 0.1
+    assert np.mean([ink_at_top_or_bottom(c) for c in cut]) > 0.6

@@ -1,6 +1,7 @@
 """``alpr train``: train a character CNN on synthetic plates and save it with its model card."""
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,13 +22,16 @@ from alpr.cli.common import FractionType, UserError, check_output_file, force_op
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Label smoothing of the cross-entropy in [0, 1), e.g. 0.1. It masks the gradient attacks "
                    "follow (PGD looks weaker), so the shipped models are trained without it.")
+@click.option("--cut-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of training crops whose box cuts into the glyph at the top and/or bottom (up to 12 % "
+                   "of its height per side), as tight plate crops leave the characters.")
 @click.option("--init", metavar="MODEL", default=None,
               help="Start from this model's weights (bundled name or .keras file) instead of random ones: "
                    "fine-tuning on fresh data (give a new --seed, a lower --lr and the model's --width).")
 @force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, init, force, seed, quiet):
+def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, cut_rate, init, force, seed, quiet):
     """Train a character CNN on synthetic plates only (alpr.synth renderer).
 
     OUT and its card OUT.json are checked before training (folder creatable, no existing file
@@ -37,24 +41,27 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
     Examples:
       alpr train --country es --out data/models/es.keras --epochs 12 --samples 60000 --seed 0
       alpr train --country de --init de --out /tmp/de-ft.keras --epochs 2 --samples 240000 --lr 5e-4 --seed 1
+      alpr train --country es --init es --out /tmp/es-cut.keras --epochs 2 --samples 240000 --lr 5e-4 --cut-rate 0.15 --seed 2
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
     check_output_file(out, force=force, option="--out")
     check_output_file(out.with_suffix(".json"), force=force, option="--out")
     from alpr.model import save_model
-    from alpr.training import InitModelError, TrainConfig, train
+    from alpr.training import InitModelError, TrainConfig, policy_for, train
 
     if test_samples is None:
         test_samples = min(5000, max(10, samples // 10))
     cfg = TrainConfig(country=country, samples=samples, epochs=epochs, seed=seed, batch_size=batch_size,
                       width=width, learning_rate=learning_rate, test_samples=test_samples,
-                      label_smoothing=label_smoothing, init=init)
+                      label_smoothing=label_smoothing, init=init,
+                      policy=replace(policy_for(country), cut_rate=cut_rate) if cut_rate else None)
     # the canonical equivalent command (whatever wrapper was used), recorded in the model card
     command_line = shlex.join(["alpr", "train", "--country", country, "--out", str(out), "--epochs", str(epochs),
                                "--samples", str(samples), "--test-samples", str(test_samples), "--width", str(width),
                                "--batch-size", str(batch_size), "--lr", str(learning_rate)]
                               + (["--label-smoothing", str(label_smoothing)] if label_smoothing else [])
+                              + (["--cut-rate", str(cut_rate)] if cut_rate else [])
                               + (["--init", init] if init else []) + ["--seed", str(seed)])
     try:
         model, card = train(cfg, command=command_line, progress=not quiet, log=click.echo)

@@ -33,6 +33,7 @@ import numpy as np
 from alpr.detect import rectify
 from alpr.evaluation import iou, quad_box
 from alpr.pipeline import Recognizer
+from alpr.threads import single_threaded_kernels
 from alpr.synth.scene import render_scene
 
 CV4_VENV = Path.home() / ".cache" / "alpr" / "cv4-venv"
@@ -62,6 +63,9 @@ def main() -> int:
     parser.add_argument("--small-plates", action="store_true", help="our pipeline as alpr recognize --small-plates runs it")
     parser.add_argument("--attack-model", default=None, help="also time our PGD against ART's on this model (de, es, ...)")
     parser.add_argument("--attack-data", default=None, help="character crops for the attack benchmark (default: rendered)")
+    parser.add_argument("--default-threads", action="store_true",
+                        help="keep OpenCV's and TensorFlow's own worker threads; by default each runs one thread, as in "
+                             "alpr recognize and alpr evaluate (alpr.threads)")
     args = parser.parse_args()
     if args.n < 0:
         parser.error("--n must be >= 0")
@@ -70,6 +74,11 @@ def main() -> int:
 
     rows = []
     countries = args.countries.split(",") if args.n else []
+    if countries and not args.default_threads:
+        if args.attack_model:  # one-thread TensorFlow would also slow the attacks it times
+            parser.error("--attack-model times TensorFlow with its own threads: run it alone (--n 0) "
+                         "or give --default-threads")
+        single_threaded_kernels()
     machine_start = machine_speed() if countries else None  # read only when there is a run to compare
     with tempfile.TemporaryDirectory() as tmp:
         for country in countries:
@@ -84,7 +93,7 @@ def main() -> int:
             rows.append(bench_tesseract(country, scenes, gt_crops))
             rows.append(bench_haar(country, scenes, paths, _cv4_python(args)))
     if rows:
-        rows.append(machine_row(machine_start, machine_speed()))
+        rows.append(machine_row(machine_start, machine_speed(), default_threads=args.default_threads))
         print_table(rows, args.json)
     if args.attack_model:
         import bench_attacks  # scripts/ is on sys.path when this file runs as a script
@@ -163,10 +172,11 @@ def machine_speed() -> dict:
     return {"python_loop_ms": round(1000 * loop_s, 1), "matmul_gflops": round(2 * 512**3 / matmul_s / 1e9, 1)}
 
 
-def machine_row(start: dict, end: dict) -> dict:
+def machine_row(start: dict, end: dict, *, default_threads: bool = False) -> dict:
     """The table row of :func:`machine_speed` read before and after the run (the speed of a
-    shared machine drifts)."""
-    note = (f"{os.cpu_count()} CPUs; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
+    shared machine drifts), naming the worker threads OpenCV and TensorFlow ran with."""
+    threads = "OpenCV and TensorFlow with their default threads" if default_threads else "OpenCV and TensorFlow on one thread each"
+    note = (f"{os.cpu_count()} CPUs ({threads}); pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
             f"512x512 float64 matmul {start['matmul_gflops']} / {end['matmul_gflops']} GFLOPS (before / after the run)")
     return dict(system="machine reference", country="-", cpus=os.cpu_count(), before=start, after=end, note=note)
 

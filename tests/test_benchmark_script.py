@@ -26,7 +26,13 @@ def test_benchmark_reports_the_median_of_its_passes():
     machine = rows["machine reference"]
     for reading in (machine["before"], machine["after"]):
         assert reading["python_loop_ms"] > 0 and reading["matmul_gflops"] > 0
-    assert machine["note"].startswith(f"{os.cpu_count()} CPUs; pure-Python loop")
+    assert machine["note"].startswith(f"{os.cpu_count()} CPUs (OpenCV and TensorFlow on one thread each); pure-Python loop")
+
+
+def test_benchmark_will_not_time_attacks_on_one_thread():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--n", "2", "--attack-model", "es"],
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2 and "run it alone (--n 0) or give --default-threads" in done.stderr
 
 
 def test_benchmark_refuses_zero_passes():

@@ -59,6 +59,9 @@ def command(dataset, fmt, country, model_name, as_json, records, small_plates, f
     except (ValueError, OSError, IndexError, UnicodeDecodeError) as err:  # bad labels, unreadable files
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"{dataset}: cannot read the {fmt} dataset ({message})") from None
+    from alpr.threads import single_threaded_kernels
+
+    single_threaded_kernels()  # small images: the kernels' own threads cost more CPU than they save
     recognizer = load_recognizer(country, model_name, small_plates=small_plates)
     result = evaluate(recognizer, samples, fmt, progress=lambda s: tqdm(s, desc="evaluate", unit="img", file=sys.stderr))
     per_image = result.pop("records")

@@ -78,6 +78,9 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
 
     if annotate is not None:
         ensure_dir(annotate, "--annotate")
+    from alpr.threads import single_threaded_kernels
+
+    single_threaded_kernels()  # small images: the kernels' own threads cost more CPU than they save
     recognizer = load_recognizer(country, model_name, min_confidence=min_confidence, small_plates=small_plates)
     processed = failures = 0
     names: set[str] = set()  # annotation files written by this run

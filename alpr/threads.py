@@ -1,9 +1,10 @@
 """One thread per OpenCV call and per TensorFlow op, for programs that only recognise plates.
 
-The recogniser's images are small (photos are searched at 320-640 px, plates read at 48 px high).
-On them OpenCV's and TensorFlow's own worker threads spend more CPU handing work over than they
-save, while the recogniser keeps both cores busy by itself: the learned detector runs beside the
-classical cues, and ``Recognizer.read_many`` detects the next photo while it reads this one.
+The recogniser's images are small (photos are searched at 320-640 px wide, plates segmented at
+96 px high, characters read at 32 x 24). On them OpenCV's and TensorFlow's own worker threads
+spend more CPU handing work over than they save, while the recogniser keeps both cores busy by
+itself: the learned detector runs beside the classical cues, and ``Recognizer.read_many``
+detects the next photo while it reads this one.
 Measured on a 2-core machine (2026-12-06, 60 rendered 640x480 photos): the classical cues took
 11.8 ms wall / 17.6 ms CPU per photo with OpenCV's two threads and 10.6 / 10.6 ms with one; the
 learned detector 14-16 / 20-24 ms with TensorFlow's default threads and 16.5 / 16.5 ms with one.

@@ -33,8 +33,8 @@ import numpy as np
 from alpr.detect import rectify
 from alpr.evaluation import iou, quad_box
 from alpr.pipeline import Recognizer
-from alpr.threads import single_threaded_kernels
 from alpr.synth.scene import render_scene
+from alpr.threads import single_threaded_kernels
 
 CV4_VENV = Path.home() / ".cache" / "alpr" / "cv4-venv"
 HAAR_SCRIPT = r"""

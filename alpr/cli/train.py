@@ -41,7 +41,7 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
     Examples:
       alpr train --country es --out data/models/es.keras --epochs 12 --samples 60000 --seed 0
       alpr train --country de --init de --out /tmp/de-ft.keras --epochs 2 --samples 240000 --lr 5e-4 --seed 1
-      alpr train --country es --init es --out /tmp/es-cut.keras --epochs 2 --samples 240000 --lr 5e-4 --cut-rate 0.15 --seed 2
+      alpr train --country es --init es --out /tmp/es-cut.keras --epochs 2 --samples 240000 --lr 5e-4 --cut-rate 0.1 --seed 2
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")

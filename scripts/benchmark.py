@@ -7,14 +7,16 @@ Tesseract 5 (reading the same plates) and OpenCV 4's Haar plate cascade (finding
 Peers are optional: Tesseract needs Debian's ``tesseract-ocr``; the Haar cascade needs a Python
 with ``opencv-python-headless<5`` (OpenCV 5 dropped CascadeClassifier), given with
 ``--cv4-python`` or created once with ``--make-cv4-venv`` (a package-registry install).
-Our photos/s is for the photos as a batch (``Recognizer.read_many``, which detects the next photo
-while it reads this one, as ``alpr recognize`` does); ``one_at_a_time_per_s`` is ``read`` called
-photo by photo (the latency-bound rate). Per-stage figures come from the Recognizer's own stage
-timer (batch runs; the detect stage overlaps the others there). ``--attack-model`` adds the attack
-benchmark (this project's PGD-20 against ART's on the same 1,000 crops; see
-``scripts/bench_attacks.py``). The last row, "machine reference", reads the machine's own speed
-before and after the run (a pure-Python loop and a NumPy matrix product), so that figures from
-different machines, or from one shared machine on a slow day, can be compared.
+Our photos/s is for the photos as a batch (``Recognizer.read_many``, which detects the next
+photo while it reads this one, as ``alpr recognize`` does); ``one_at_a_time_per_s`` is ``read``
+called photo by photo (the latency-bound rate). Both run OpenCV and TensorFlow on one thread
+each, as ``alpr recognize`` does (``alpr.threads``; ``--default-threads`` keeps their own).
+Per-stage figures come from the Recognizer's own stage timer (batch runs; the detect stage
+overlaps the others there). ``--attack-model`` adds the attack benchmark (this project's PGD-20
+against ART's on the same 1,000 crops; see ``scripts/bench_attacks.py``). The last row, "machine
+reference", reads the machine's own speed before and after the run (a pure-Python loop and a
+NumPy matrix product), so that figures from different machines, or from one shared machine on a
+slow day, can be compared.
 """
 
 import argparse

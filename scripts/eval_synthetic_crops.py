@@ -37,6 +37,9 @@ from alpr.synth.render import render_plate
 from alpr.synth.style import random_style
 
 CROP_WIDTH = 160  # UC3M-LP's plate crops (downscaled copy in ../shared/datasets)
+#: Where a tight crop's edge falls, as a share of the plate's height outside the characters
+#: (negative: inside them); ``--tight-rate`` and ``--tight-height-rate`` cut in this range.
+TIGHT_MARGIN = (-0.05, 0.08)
 
 
 def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.0, inverted_rate: float = 0.0,
@@ -63,13 +66,13 @@ def make_crop(rng: np.random.Generator, provincial_rate: float, hard: float = 1.
     canvas[pad : pad + h, pad : pad + w] = image
     left, top, right, bottom = (rng.uniform(-0.06, 0.3) * h for _ in range(4))
     if tight_rate > 0 and rng.random() < tight_rate:  # drawn only when asked for (see inverted_rate)
-        # the sides cut at the outer characters, from 5 % of the plate's height inside them to 8 % outside
-        left = rng.uniform(-0.05, 0.08) * h - boxes[0, 0]
-        right = rng.uniform(-0.05, 0.08) * h - (w - boxes[-1, 0] - boxes[-1, 2])
+        # the sides cut at the outer characters (TIGHT_MARGIN)
+        left = rng.uniform(*TIGHT_MARGIN) * h - boxes[0, 0]
+        right = rng.uniform(*TIGHT_MARGIN) * h - (w - boxes[-1, 0] - boxes[-1, 2])
     if tight_height_rate > 0 and rng.random() < tight_height_rate:  # drawn only when asked for
-        # the top and bottom cut at the glyphs' tops and bottoms, in the same range
-        top = rng.uniform(-0.05, 0.08) * h - boxes[:, 1].min()
-        bottom = rng.uniform(-0.05, 0.08) * h - (h - (boxes[:, 1] + boxes[:, 3]).max())
+        # the top and bottom cut at the glyphs' tops and bottoms (TIGHT_MARGIN)
+        top = rng.uniform(*TIGHT_MARGIN) * h - boxes[:, 1].min()
+        bottom = rng.uniform(*TIGHT_MARGIN) * h - (h - (boxes[:, 1] + boxes[:, 3]).max())
     src = np.float32([[pad - left, pad - top], [pad + w + right, pad - top],
                       [pad + w + right, pad + h + bottom], [pad - left, pad + h + bottom]])
     roll = cv2.getRotationMatrix2D(tuple(map(float, src.mean(axis=0))), rng.uniform(-6, 6), 1.0)

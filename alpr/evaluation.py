@@ -16,6 +16,7 @@ are end to end (the text of the read plate matched to each label). Plus images/s
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -146,42 +147,64 @@ def _char_errors(truth: str, predicted: str) -> int:
     return prev[-1]
 
 
-def evaluate(recognizer, samples: list[Sample], fmt: str, *, progress=None) -> dict:
-    """Run ``recognizer`` over ``samples`` and return the figures (and per-image records)."""
+def evaluate(recognizer, samples: list[Sample], fmt: str, *, progress=None, pool=None) -> dict:
+    """Run ``recognizer`` over ``samples`` and return the figures (and per-image records).
+
+    ``pool``: an ``alpr.workers.ReaderPool`` whose workers read the images instead (their
+    Recognizer stands in for ``recognizer``, which may then be None); the figures are the same.
+    ``images_per_second`` is always from each image's own reading time (one process's rate).
+    """
     tally = dict(truth=0, predicted=0, matched=0, detected=0, detected_matched=0, exact=0, texts=0, chars=0, char_errors=0,
                  crop_chars=0, crop_chars_ok=0, patterns=0, pattern_ok=0, failed=0)
     records, seconds = [], 0.0
-    for sample in progress(samples) if progress else samples:
-        try:
-            image = load_image(sample.path)
-        except ImageError as err:
-            tally["failed"] += 1
-            records.append({"image": str(sample.path), "error": str(err)})
-            continue
-        start = time.perf_counter()
-        try:
+    items = progress(samples) if progress else samples
+    if pool is None:
+        outcomes = ((sample, read_sample(recognizer, sample, fmt=fmt)) for sample in items)
+    else:
+        outcomes = ((sample, job.result()) for sample, job in pool.map(partial(read_sample, fmt=fmt), items))
+    try:
+        for sample, outcome in outcomes:
+            if "error" in outcome:
+                tally["failed"] += 1
+                records.append({"image": str(sample.path), "error": outcome["error"]})
+                continue
+            seconds += outcome["seconds"]
+            found, detections = outcome["found"], outcome["detections"]
+            record = {"image": str(sample.path), "read": [p.text for p in found]}
             if fmt == "yolo-chars":
-                plate = recognizer.read_crop(image)
-                found = [plate] if plate is not None else []
-            elif hasattr(recognizer, "detect"):
-                detections = recognizer.detect(image)
-                found = recognizer.read(image, detections=detections)
-            else:  # a reader without a separate detection stage: its plates are its detections
-                found = recognizer.read(image)
-                detections = None
-        except Exception as err:  # one failing image is reported, not fatal to the run
-            tally["failed"] += 1
-            records.append({"image": str(sample.path), "error": f"{type(err).__name__}: {err}".splitlines()[0]})
-            continue
-        seconds += time.perf_counter() - start
-        record = {"image": str(sample.path), "read": [p.text for p in found]}
-        if fmt == "yolo-chars":
-            _score_crop(sample, found[0] if found else None, tally, record)
-        else:
-            _score_photo(sample, found, detections, tally, record)
-        records.append(record)
+                _score_crop(sample, found[0] if found else None, tally, record)
+            else:
+                _score_photo(sample, found, detections, tally, record)
+            records.append(record)
+    finally:
+        if hasattr(items, "close"):  # a progress bar: ended before an error is printed
+            items.close()
     n = len(samples) - tally["failed"]
     return _summary(tally, n, seconds, fmt) | {"records": records}
+
+
+def read_sample(recognizer, sample: Sample, *, fmt: str) -> dict:
+    """Load and read one sample's image: ``{"error": one line}`` or ``{"found": plates read,
+    "detections": the detector's candidates (None for crops or a reader without a detection
+    stage), "seconds": reading time}``."""
+    try:
+        image = load_image(sample.path)
+    except ImageError as err:
+        return {"error": str(err)}
+    start = time.perf_counter()
+    try:
+        detections = None
+        if fmt == "yolo-chars":
+            plate = recognizer.read_crop(image)
+            found = [plate] if plate is not None else []
+        elif hasattr(recognizer, "detect"):
+            detections = recognizer.detect(image)
+            found = recognizer.read(image, detections=detections)
+        else:  # a reader without a separate detection stage: its plates are its detections
+            found = recognizer.read(image)
+    except Exception as err:  # one failing image is reported, not fatal to the run
+        return {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+    return {"found": found, "detections": detections, "seconds": time.perf_counter() - start}
 
 
 def _score_photo(sample: Sample, found, detections, tally: dict, record: dict) -> None:

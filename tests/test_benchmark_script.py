@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_benchmark_reports_the_median_of_its_passes():
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--n", "2", "--passes", "2", "--countries", "de",
-         "--cv4-python", "/nonexistent/python", "--json"],
+         "--cv4-python", "/nonexistent/python", "--json", "--workers", "2"],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -22,6 +22,9 @@ def test_benchmark_reports_the_median_of_its_passes():
         assert rows[system]["note"].startswith("median of 2 passes; ")
         assert set(rows[system]["stage_ms"]) >= {"segment", "cnn", "decode"}
     assert "detect" in rows["alpr (this project)"]["stage_ms"]
+    workers = rows["alpr (this project, 2 worker processes)"]
+    assert workers["images_per_s"] > 0 and "workers started in" in workers["note"]
+    assert workers["exact_plates"] == rows["alpr (this project)"]["exact_plates"]
     assert rows["OpenCV 4 Haar cascade (detection)"]["note"].startswith("haar run failed: No such file")
     machine = rows["machine reference"]
     for reading in (machine["before"], machine["after"]):

@@ -162,8 +162,10 @@ def test_help_documents_exit_codes_and_pixel_limit():
 
 
 def test_results_stream_and_ctrl_c_stops_cleanly(tmp_path, fast_recognize, monkeypatch):
-    """The first result is printed before the third path is even asked for (the next image is
-    loaded and detected one ahead, no further); Ctrl-C then gives one line 'interrupted' and exit 130."""
+    """Read in this process (``--workers 1``; ``auto`` first looks up to ``AUTO_WORKERS_FROM``
+    paths ahead to choose), the first result is printed before the third path is even asked for
+    (the next image is loaded and detected one ahead, no further); Ctrl-C then gives one line
+    'interrupted' and exit 130."""
     from alpr.cli import recognize as R
 
     shutil.copy(SAMPLES / "es_1.jpg", tmp_path / "a.jpg")
@@ -176,7 +178,7 @@ def test_results_stream_and_ctrl_c_stops_cleanly(tmp_path, fast_recognize, monke
 
     monkeypatch.setattr(imageio, "iter_image_paths", paths)
     assert R.command  # the command imports iter_image_paths from alpr.imageio when run
-    result = invoke(["recognize", tmp_path, "--json"])
+    result = invoke(["recognize", tmp_path, "--json", "--workers", "1"])
     assert result.exit_code == 130
     assert [json.loads(line)["plates"][0]["text"] for line in result.stdout.splitlines()] == ["1234BCD"]
     assert result.stderr.strip().splitlines()[-1] == "interrupted"

@@ -35,7 +35,7 @@ import numpy as np
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Most workers ``default_workers`` proposes: each holds TensorFlow and its models (~0.5 GB).
+#: Most workers ``default_workers`` proposes: each holds TensorFlow and its models (about 0.8 GB resident).
 MAX_DEFAULT_WORKERS = 8
 
 _recognizer = None  # the worker process's Recognizer

@@ -4,8 +4,10 @@ Renders N photo-like 640x480 scenes (``alpr.synth.scene.render_scene``; German a
 alternating) into a folder, runs ``python -m alpr recognize FOLDER --json`` as a subprocess,
 and samples the child's resident memory (``VmRSS``) and its high-water mark (``VmHWM``, the
 peak so far) from ``/proc/PID/status`` each time it prints a result line, i.e. against the
-number of images processed. Streaming means memory is flat after warm-up: the peak after the
-first 100 images is close to the peak at the end.
+number of images processed, summed over the child and its worker processes (a batch this
+large is read by one worker per CPU; ``-- --workers 1`` reads in the child alone). Streaming
+means memory is flat after warm-up: the peak after the first 100 images is close to the peak
+at the end.
 
     python scripts/memory_profile.py                       # 1000 photos in /tmp/alpr_memory
     python scripts/memory_profile.py --count 200 --out /tmp/mem
@@ -60,8 +62,30 @@ def _status_kib(pid: int, field: str) -> int | None:
     return None
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+    tree, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def _tree_kib(pid: int, field: str) -> int | None:
+    """``field`` of ``/proc/*/status`` summed over ``pid`` and its descendants."""
+    values = [_status_kib(p, field) for p in _process_tree(pid)]
+    values = [v for v in values if v is not None]
+    return sum(values) if values else None
+
+
 def profile(folder: Path, extra_args: list[str]) -> dict:
-    """Run ``alpr recognize`` on ``folder`` and sample its RSS after every result line."""
+    """Run ``alpr recognize`` on ``folder`` and sample its RSS (with its workers') after every result line."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "alpr", "recognize", str(folder), "--json", *extra_args]
     start = time.perf_counter()
@@ -72,7 +96,7 @@ def profile(folder: Path, extra_args: list[str]) -> dict:
         record = json.loads(line)
         errors += record["error"] is not None
         plates += bool(record["plates"])
-        rss, hwm = _status_kib(child.pid, "VmRSS"), _status_kib(child.pid, "VmHWM")
+        rss, hwm = _tree_kib(child.pid, "VmRSS"), _tree_kib(child.pid, "VmHWM")
         now = time.perf_counter() - start
         first_line_s = first_line_s if first_line_s is not None else now
         rows.append((len(rows) + 1, round(now, 2), None if rss is None else round(rss / 1024, 1),

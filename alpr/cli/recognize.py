@@ -69,7 +69,8 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     Exit codes:
       0    every file was read (with or without plates)
       1    at least one file failed (see its "error"); the others were read
-      2    bad arguments, unusable --model, --annotate folder that cannot be created
+      2    bad arguments, unusable --model, --annotate folder that cannot be created,
+           a worker process that died
       3    internal error (a bug; ALPR_DEBUG=1 shows the traceback)
       130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
 

@@ -38,6 +38,9 @@ R = TypeVar("R")
 #: Most workers ``default_workers`` proposes: each holds TensorFlow and its models (about 0.8 GB resident).
 MAX_DEFAULT_WORKERS = 8
 
+#: Seconds a started worker waits for the others before it takes tasks anyway.
+START_TIMEOUT = 300.0
+
 _recognizer = None  # the worker process's Recognizer
 _start_error: str | None = None  # why it could not be built, for every task to report
 
@@ -74,14 +77,18 @@ class ReaderPool:
         if model is not None and not isinstance(model, (str, os.PathLike)):
             raise ValueError("worker processes load the model themselves: give it as a name or a file path")
         self.workers = workers
-        # spawn, not fork: a forked TensorFlow runtime is not safe to use
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start, initargs=(recognizer_kwargs,))
+        context = multiprocessing.get_context("spawn")  # not fork: a forked TensorFlow runtime is unsafe
+        # no worker takes a task before all have started, so that ``wait_ready`` means all
+        started = context.Barrier(workers)
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                                         initargs=(recognizer_kwargs, started))
+        # the executor starts a process for each task submitted while none is idle: start all now
+        self._ready = [self._pool.submit(_ready) for _ in range(workers)]
 
     def wait_ready(self) -> None:
-        """Start every worker and wait until each has built its Recognizer; raises
-        ``WorkerStartError`` if one could not."""
-        for job in [self._pool.submit(_ready) for _ in range(self.workers)]:
+        """Wait until every worker has built its Recognizer (each takes about 5 s); raises
+        ``WorkerStartError`` if they could not."""
+        for job in self._ready:
             job.result()
 
     def map(self, work: Callable[..., R], items: Iterable[T]) -> Iterator[tuple[T, Future]]:
@@ -108,9 +115,10 @@ class ReaderPool:
         self.close()
 
 
-def _start(recognizer_kwargs: dict) -> None:
+def _start(recognizer_kwargs: dict, started) -> None:
     """Worker initialiser: build this process's Recognizer (a failure is kept for the tasks to
-    report: an initialiser that raises only breaks the pool, and its message is lost)."""
+    report: an initialiser that raises only breaks the pool, and its message is lost), then
+    wait at the ``started`` barrier for the other workers."""
     global _recognizer, _start_error
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
     threading.Thread(target=_exit_with_parent, daemon=True).start()
@@ -121,10 +129,13 @@ def _start(recognizer_kwargs: dict) -> None:
 
     try:
         _recognizer = Recognizer(**recognizer_kwargs)
+        _recognizer.read(np.full((480, 640, 3), 128, np.uint8))  # traces the detector's graph now
     except (FileNotFoundError, ValueError, OSError) as err:
         _start_error = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return
-    _recognizer.read(np.full((480, 640, 3), 128, np.uint8))  # traces the detector's graph before the first photo
+    try:
+        started.wait(timeout=START_TIMEOUT)
+    except threading.BrokenBarrierError:  # a worker far slower than the others, or dead: go on
+        pass
 
 
 def _exit_with_parent() -> None:

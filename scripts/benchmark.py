@@ -13,8 +13,9 @@ Our photos/s is for the photos as a batch (``Recognizer.read_many``, which detec
 photo while it reads this one, as ``alpr recognize`` does); ``one_at_a_time_per_s`` is ``read``
 called photo by photo (the latency-bound rate); the row "N worker processes" reads the batch in
 that many processes (``alpr.workers.ReaderPool``, as ``alpr recognize`` reads a batch of 100
-photos or more), timed once the workers have started (their start-up time is in the note). All run OpenCV and TensorFlow on one thread
-each, as ``alpr recognize`` does (``alpr.threads``; ``--default-threads`` keeps their own).
+photos or more), timed once the workers have started (their start-up time is in the note).
+All run OpenCV and TensorFlow on one thread each, as ``alpr recognize`` does (``alpr.threads``;
+``--default-threads`` keeps their own in this process; workers always run one).
 Per-stage figures come from the Recognizer's own stage timer (batch runs; the detect stage
 overlaps the others there). ``--attack-model`` adds the attack benchmark (this project's PGD-20
 against ART's on the same 1,000 crops; see ``scripts/bench_attacks.py``). The last row, "machine

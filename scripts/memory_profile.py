@@ -77,9 +77,9 @@ def _process_tree(pid: int) -> list[int]:
     return tree
 
 
-def _tree_kib(pid: int, field: str) -> int | None:
-    """``field`` of ``/proc/*/status`` summed over ``pid`` and its descendants."""
-    values = [_status_kib(p, field) for p in _process_tree(pid)]
+def _tree_kib(tree: list[int], field: str) -> int | None:
+    """``field`` of ``/proc/*/status`` summed over the processes of ``tree``."""
+    values = [_status_kib(p, field) for p in tree]
     values = [v for v in values if v is not None]
     return sum(values) if values else None
 
@@ -96,7 +96,8 @@ def profile(folder: Path, extra_args: list[str]) -> dict:
         record = json.loads(line)
         errors += record["error"] is not None
         plates += bool(record["plates"])
-        rss, hwm = _tree_kib(child.pid, "VmRSS"), _tree_kib(child.pid, "VmHWM")
+        tree = _process_tree(child.pid)  # the command and its workers, read once per sample
+        rss, hwm = _tree_kib(tree, "VmRSS"), _tree_kib(tree, "VmHWM")
         now = time.perf_counter() - start
         first_line_s = first_line_s if first_line_s is not None else now
         rows.append((len(rows) + 1, round(now, 2), None if rss is None else round(rss / 1024, 1),

@@ -59,7 +59,7 @@ def fast_recognize(recognizer, monkeypatch):
     """``alpr recognize`` with the module's recogniser (models loaded once)."""
     from alpr.cli import recognize
 
-    monkeypatch.setattr(recognize, "load_recognizer", lambda *a, **k: recognizer)
+    monkeypatch.setattr(recognize, "load_reading_recognizer", lambda *a, **k: recognizer)
     return recognizer
 
 

@@ -194,6 +194,16 @@ def load_recognizer(country: str, model_name: str | None, **kwargs):
         raise UserError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
 
 
+def load_reading_recognizer(country: str, model_name: str | None, **kwargs):
+    """``load_recognizer`` for a command that only reads plates (``alpr recognize``, ``alpr
+    evaluate``): OpenCV and TensorFlow first set to one thread each (``alpr.threads``; on these
+    small images the kernels' own threads cost more CPU than they save)."""
+    from alpr.threads import single_threaded_kernels
+
+    single_threaded_kernels()
+    return load_recognizer(country, model_name, **kwargs)
+
+
 def load_char_model(model_name: str, option: str | None = None):
     """``alpr.model.load_model`` with problems turned into one-line user errors (prefixed with the
     ``option`` that named the model, if given)."""

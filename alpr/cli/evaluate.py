@@ -11,7 +11,7 @@ from alpr.cli.common import (
     UserError,
     check_output_file,
     force_option,
-    load_recognizer,
+    load_reading_recognizer,
     reader_pool,
     seed_option,
     small_plates_option,
@@ -80,10 +80,7 @@ def command(dataset, fmt, country, model_name, as_json, records, workers, small_
         with reader_pool(processes, country=country, model=model_name, small_plates=small_plates) as pool:
             result = evaluate(None, samples, fmt, progress=progress, pool=pool)
     else:
-        from alpr.threads import single_threaded_kernels
-
-        single_threaded_kernels()  # small images: the kernels' own threads cost more CPU than they save
-        recognizer = load_recognizer(country, model_name, small_plates=small_plates)
+        recognizer = load_reading_recognizer(country, model_name, small_plates=small_plates)
         result = evaluate(recognizer, samples, fmt, progress=progress)
     per_image = result.pop("records")
     if records:

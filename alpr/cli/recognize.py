@@ -24,7 +24,7 @@ from alpr.cli.common import (
     echo_line,
     ensure_dir,
     force_option,
-    load_recognizer,
+    load_reading_recognizer,
     reader_pool,
     seed_option,
     small_plates_option,
@@ -119,11 +119,9 @@ def _records(jobs, crop: bool, workers: int, recognizer_kwargs: dict):
     ``annotation`` is the output path, an ``ImageError`` for this input, or None."""
     if workers == 1:
         from alpr.prefetch import prefetched
-        from alpr.threads import single_threaded_kernels
 
-        single_threaded_kernels()  # small images: the kernels' own threads cost more CPU than they save
         kwargs = dict(recognizer_kwargs)
-        recognizer = load_recognizer(kwargs.pop("country"), kwargs.pop("model"), **kwargs)
+        recognizer = load_reading_recognizer(kwargs.pop("country"), kwargs.pop("model"), **kwargs)
         for (path, annotation), prepared in prefetched(jobs, lambda job: _prepare(recognizer, job[0], job[1], crop)):
             yield recognize_one(recognizer, path, crop=crop, annotation=annotation, prepared=prepared)
         return

@@ -167,9 +167,13 @@ class Recognizer:
                 continue
             with self._stage("rectify"):
                 crop = detect.rectify(image, det.quad)
-            # no levelling here: detected quads are already rectified (levelling them too
-            # gained 0.7 points of UC3M-LP recall for an extra estimate per candidate)
             plate = self._read_rectified(crop, det.quad, det.score)
+            # An outline quad is already level (levelling every candidate gained 0.7 points of
+            # UC3M-LP recall for an extra estimate per candidate), but the text line of a tilted
+            # plate slopes inside the net's box around it (rendered photos of a camera tilted
+            # 10 degrees: 56 -> 65 of 99 plates read; only when unsure: 65, 20 degrees 61 -> 60)
+            if det.boxed:
+                plate = self._levelled_if_better(crop, det.quad, det.score, plate, known_plate=False)
             if plate is not None and plate.confidence >= self.min_confidence:
                 found.append(plate)
         return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
@@ -226,6 +230,13 @@ class Recognizer:
         slopes or its strokes lean, its levelled versions too; the most confident valid reading
         wins (of two about as confident, the one that leaves fewer plate positions unread)."""
         plate = self._read_rectified(crop, quad, score, known_plate=True)
+        return self._levelled_if_better(crop, quad, score, plate, known_plate=True)
+
+    def _levelled_if_better(self, crop: np.ndarray, quad: np.ndarray, score: float, plate: Plate | None, *,
+                            known_plate: bool) -> Plate | None:
+        """``plate`` (``crop``'s reading) or, if ``crop``'s text line slopes or its strokes lean
+        and a levelled version of it reads better, that reading. ``known_plate``: see
+        ``_read_rectified``."""
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
         to_image = _plate_to_image(crop.shape, quad)
@@ -235,7 +246,7 @@ class Recognizer:
             with self._stage("deskew"):
                 image, crop_quad = deskew.level(crop, *shears)
             other = self._read_rectified(
-                image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score, known_plate=True
+                image, cv2.perspectiveTransform(crop_quad[None], to_image)[0], score, known_plate=known_plate
             )
             if other is not None and (plate is None or _rank(other) > _rank(plate)):
                 plate = other

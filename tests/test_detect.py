@@ -76,6 +76,44 @@ def test_scale_and_rotation(angle, scale):
     assert iou >= 0.6, iou
 
 
+@pytest.mark.parametrize("angle", [30, -30, 35])
+def test_tilted_plates_are_found_turned_back(angle):
+    """A plate tilted beyond what the row and net cues take is found by the tilted search, with a
+    quad turned with the plate (so rectify straightens it): an outline follows the plate's tilt,
+    the net's box is turned by the search angle."""
+    plate = render_plate("B MW 1234", country="de", style={}, height_px=110).image
+    image, quad = _paste(plate, angle, 0.4)
+    iou, det = _best(detect(image), quad)
+    assert iou >= 0.6, iou
+    top = det.quad[1] - det.quad[0]
+    turned = np.degrees(np.arctan2(top[1], top[0]))
+    if det.boxed:
+        assert abs(turned - np.sign(angle) * detect_module.TILT_SEARCH) < 1
+    else:
+        assert abs(turned - angle) < 8
+
+
+def test_tilted_search_only_when_nothing_is_found(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("searched turned photos although a plate was found")
+
+    monkeypatch.setattr(detect_module, "detect_tilted", refuse)
+    plate = render_plate("B MW 1234", country="de", style={}, height_px=110).image
+    image, quad = _paste(plate, 0, 0.4)
+    assert _best(detect(image), quad)[0] >= 0.6
+    tilted, _ = _paste(plate, 30, 0.4)
+    detect(tilted, tilted=False)  # nothing found, and not searched turned: no AssertionError
+
+
+def test_net_boxes_are_marked_boxed_and_outlines_are_not():
+    image = np.full((240, 320, 3), 128, np.uint8)
+    outline = np.float32([[100, 100], [200, 104], [200, 126], [100, 122]])
+    net_only = detect_module.combine(image, [], [(20.0, 20.0, 60.0, 14.0, 0.9)], verify=False)
+    assert [d.boxed for d in net_only] == [True]
+    agreeing = detect_module.combine(image, [Detection(outline, 0.8)], [(100.0, 100.0, 100.0, 26.0, 0.9)], verify=False)
+    assert [d.boxed for d in agreeing] == [False] and np.array_equal(agreeing[0].quad, outline)
+
+
 def test_rectify_aspect_and_margin():
     image = np.zeros((300, 400, 3), np.uint8)
     quad = np.array([[50, 100], [350, 90], [352, 160], [48, 168]], np.float32)
@@ -215,7 +253,8 @@ def test_small_plates_runs_the_net_larger(monkeypatch):
     monkeypatch.setattr(plate_net.PlateNet, "detect", spy)
     scenes = _small_scenes()
     hits = sum(_best(detect(s.image, small_plates=True), s.quad)[0] >= 0.5 for s in scenes)
-    assert seen == [plate_net.SMALL_PLATES_WIDTH] * len(scenes)
+    # one call per photo, two more for a photo searched turned (tilted), all at the larger width
+    assert len(seen) >= len(scenes) and set(seen) == {plate_net.SMALL_PLATES_WIDTH}
     assert hits >= 4, hits
     detect(scenes[0].image)
     assert seen[-1] is None  # the default: plate_net.WORK_WIDTH

@@ -34,3 +34,32 @@ def test_prints_one_row_per_angle(capsys):
     for row in rows[1:]:
         angle, photos, found, read, ms = row.split(" | ")
         assert 0 <= int(photos) <= 2 and 0.0 <= float(found) <= 1.0 and 0.0 <= float(read) <= 1.0 and float(ms) >= 0
+
+
+@pytest.mark.skipif(not (models_dir() / "es.keras").exists(), reason="bundled models not trained yet")
+def test_turns_the_real_photos_of_an_openalpr_folder(tmp_path, capsys):
+    """--openalpr reads a labelled folder and turns each photo with its label box (here a rendered
+    photo stands in for a real one)."""
+    import cv2
+
+    from alpr.synth.scene import render_scene
+
+    script = load_script("eval_tilted")
+    scene = render_scene("es", seed=3, easy=True, plate_width=(150.0, 200.0))
+    cv2.imwrite(str(tmp_path / "car.jpg"), scene.image)
+    x, y, w, h = (round(v) for v in quad_bbox(scene.quad))
+    (tmp_path / "car.txt").write_text(f"car.jpg\t{x}\t{y}\t{w}\t{h}\t{scene.rendered.plate.text}\n")
+    assert script.main(["--country", "es", "--openalpr", str(tmp_path), "--angles", "0", "5"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    assert [row.split(" | ")[:3] for row in rows] == [["0", "1", "1.000"], ["5", "1", "1.000"]]
+    turned = script.turned_photo(scene.image, (x, y, w, h), "T", 1, 90)
+    assert turned is None or turned[0].shape == scene.image.shape
+
+
+def test_bad_arguments_are_one_line_errors(capsys):
+    script = load_script("eval_tilted")
+    for argv in (["--country", "eu"], ["--country", "eu", "--openalpr", "/nonexistent/folder"], ["--n", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            script.main(argv)
+        assert exit_info.value.code == 2
+        assert ": error: " in capsys.readouterr().err.strip().splitlines()[-1]  # one usage line, no traceback

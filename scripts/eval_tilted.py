@@ -6,7 +6,7 @@ Examples:
     python scripts/eval_tilted.py --country es --n 100 --seed 78 --no-tilted-search
     python scripts/eval_tilted.py --country eu --openalpr ../shared/datasets/openalpr-eu --angles 0 10 20 30
 
-Only the project's renderer is used (no real photo): a 640x480 close-up of one plate
+By default only the project's renderer is used (no real photo): a 640x480 close-up of one plate
 (``alpr.synth.scene.render_scene``, plate 60-260 px wide, yaw and pitch up to 10 degrees), turned
 about the plate's centre by the angle (alternately clockwise and counter-clockwise), as a hand-held
 camera held askew turns the whole picture. Photos whose plate leaves the frame are skipped. A plate
@@ -37,18 +37,25 @@ from alpr.synth.scene import render_scene
 SIZE = (640, 480)
 
 
+def _turned(image, quad, centre, angle: float):
+    """``image`` and ``quad`` turned by ``angle`` degrees about ``centre`` (the uncovered corners
+    mirror the photo), or None when the turned quad leaves the frame."""
+    h, w = image.shape[:2]
+    turn = cv2.getRotationMatrix2D(tuple(float(v) for v in centre), angle, 1.0)
+    turned = cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+    quad = cv2.transform(np.asarray(quad, np.float32)[None], turn)[0]
+    if quad.min() < 0 or quad[:, 0].max() > w or quad[:, 1].max() > h:
+        return None
+    return turned, quad
+
+
 def tilted_photo(country: str, seed: int, index: int, angle: float):
-    """Photo ``index`` of set ``seed`` turned by ``angle`` degrees: (image, plate quad, text), or
-    None when the turned plate leaves the frame."""
+    """Photo ``index`` of set ``seed`` turned about its plate by ``angle`` degrees (alternately each
+    way): (image, plate quad, text), or None when the turned plate leaves the frame."""
     rng = np.random.default_rng([seed, index])
     scene = render_scene(country, rng=rng, size=SIZE, plate_width=(60.0, 260.0), max_angle=10.0)
-    centre = tuple(float(v) for v in scene.quad.mean(axis=0))
-    turn = cv2.getRotationMatrix2D(centre, angle if index % 2 else -angle, 1.0)
-    image = cv2.warpAffine(scene.image, turn, SIZE, borderMode=cv2.BORDER_REFLECT)
-    quad = cv2.transform(scene.quad[None].astype(np.float32), turn)[0]
-    if quad.min() < 0 or quad[:, 0].max() > SIZE[0] or quad[:, 1].max() > SIZE[1]:
-        return None
-    return image, quad, scene.rendered.plate.text
+    turned = _turned(scene.image, scene.quad, scene.quad.mean(axis=0), angle if index % 2 else -angle)
+    return None if turned is None else (*turned, scene.rendered.plate.text)
 
 
 def turned_photo(image, box, text: str, index: int, angle: float):
@@ -56,13 +63,10 @@ def turned_photo(image, box, text: str, index: int, angle: float):
     ``index``): (image, quad of the turned label box, text), or None when the plate leaves the
     frame."""
     h, w = image.shape[:2]
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle if index % 2 else -angle, 1.0)
-    turned = cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
     x, y, bw, bh = box
-    quad = cv2.transform(np.float32([[[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]]), turn)[0]
-    if quad.min() < 0 or quad[:, 0].max() > w or quad[:, 1].max() > h:
-        return None
-    return turned, quad, text
+    corners = [[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]
+    turned = _turned(image, corners, (w / 2, h / 2), angle if index % 2 else -angle)
+    return None if turned is None else (*turned, text)
 
 
 def _real_photos(folder: str):

@@ -39,6 +39,27 @@ def quad_from_line(x0: float, x1: float, top, bottom) -> np.ndarray:
     )
 
 
+def fit_turned_plate(box_quad: np.ndarray, slope: float, aspect: float, margin: float = 0.0) -> np.ndarray:
+    """The outline (TL, TR, BR, BL) of a plate of ``aspect`` (width / height) inside the
+    rectangle ``box_quad`` (TL, TR, BR, BL; it may be turned), its text line sloping by ``slope``
+    (dy/dx, measured in the box's own frame) against the box's top side: centred in the box and,
+    turned by that slope, exactly as wide as the box, then grown by ``margin`` (a fraction of its
+    size) about its centre. The box's height is not used: a box around a tilted plate is taller
+    than the plate by the tilt."""
+    box = np.asarray(box_quad, dtype=float).reshape(4, 2)
+    along, down = box[1] - box[0], box[3] - box[0]
+    box_width = float(np.hypot(*along))
+    along, down = along / max(box_width, 1e-9), down / max(float(np.hypot(*down)), 1e-9)
+    angle = np.arctan(slope)
+    # a plate L long and L / aspect high turned by angle spans L cos + (L / aspect) |sin| across
+    length = (1.0 + margin) * box_width / (np.cos(angle) + abs(np.sin(angle)) / aspect)
+    half_u = 0.5 * length * (np.cos(angle) * along + np.sin(angle) * down)
+    half_v = 0.5 * length / aspect * (-np.sin(angle) * along + np.cos(angle) * down)
+    centre = box.mean(axis=0)
+    corners = [centre - half_u - half_v, centre + half_u - half_v, centre + half_u + half_v, centre - half_u + half_v]
+    return np.array(corners, dtype=np.float32)
+
+
 def order_corners(points: np.ndarray) -> np.ndarray:
     """The 4 points ordered TL, TR, BR, BL (by angle around their centre)."""
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)

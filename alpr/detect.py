@@ -323,21 +323,24 @@ def _overlap(a, b) -> float:
     return max(geo.box_iou(a, b), geo.box_cover(a, b))
 
 
-def rectify(image_bgr: np.ndarray, quad: np.ndarray, *, height: int = 110, margin: float = 0.0) -> np.ndarray:
+def rectify(
+    image_bgr: np.ndarray, quad: np.ndarray, *, height: int = 110, margin: float = 0.0, aspect: float = PLATE_ASPECT,
+) -> np.ndarray:
     """Warp the plate inside ``quad`` to a canonical 520:110 image.
 
     Args:
         image_bgr: the photo the quad refers to.
         quad: 4×2 corners TL, TR, BR, BL in image pixels.
-        height: output height in pixels; the width is ``round(height * 520 / 110)``.
+        height: output height in pixels; the width is ``round(height * aspect)``.
         margin: extra border kept around the plate, as a fraction of the plate height on every side
             (the output then is ``height * (1 + 2 * margin)`` tall).
+        aspect: output width / height (default the EU plate's 520 / 110).
 
     Returns:
         The rectified plate, same channel count and dtype as ``image_bgr``.
     """
     height = max(1, int(height))
-    width = max(1, round(height * PLATE_ASPECT))
+    width = max(1, round(height * aspect))
     pad = margin * height
     dst = np.array([[pad, pad], [pad + width, pad], [pad + width, pad + height], [pad, pad + height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(np.asarray(quad, dtype=np.float32).reshape(4, 2), dst)

@@ -9,6 +9,10 @@ from alpr._components import chroma, inner, median, percentiles, spread
 #: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
 #: there must be to be taken for it.
 _BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.7
+#: A flat box whose inside is within this share of the ink-to-paper contrast of the paper, and
+#: whose strokes (ink-dark pixels of the whole box) cover 10-70 % of it, is a glyph with a
+#: paper-light inside in shade (L, 0), not a grey box (``drop_flat``).
+_STROKED_INSIDE = 0.25
 
 
 def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[int, int, int, int] | None:
@@ -69,19 +73,23 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """Drop boxes without internal contrast that are not ink-dark: the uniform grey boxes that
     anonymise characters in some datasets, shadows and stickers seen as one blob. Flat but
     ink-dark (a solid I) or paper-light (the inside of D, O) boxes are characters."""
-    stats = []
+    stats, patches = [], []
     for x, y, w, h in boxes:
         # inner part only: a grey box cut out together with a bit of a neighbour still looks flat
         x0, y0, x1, y1 = (int(round(v)) for v in (x + 0.2 * w, y + 0.15 * h, x + 0.8 * w, y + 0.85 * h))
         patch = grey[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
         lo, med, hi = percentiles(patch, (10, 50, 90)) if patch.size else (0, 0, 0)
         stats.append((hi - lo, lo, med, hi))
+        patches.append(grey[int(y) : int(y + h), int(x) : int(x + w)])
     spread, lo, med, hi = np.array(stats, dtype=float).T
     ink, paper = median(lo), median(hi)
     flat = spread < 0.4 * median(spread)
     contrast = max(paper - ink, 1)
     grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
-    return boxes[~grey_box]
+    # an L or a 0 has a paper-light inside, a little shaded, and its strokes round it
+    strokes = np.array([(p < ink + 0.3 * contrast).mean() if p.size else 0.0 for p in patches])
+    glyph = (med > paper - _STROKED_INSIDE * contrast) & (strokes >= 0.1) & (strokes <= 0.7)
+    return boxes[~(grey_box & ~glyph)]
 
 
 def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray) -> np.ndarray:

@@ -390,3 +390,24 @@ def test_glyphs_cut_at_the_top_and_bottom_of_a_known_plate_are_found(text):
     assert len(seg.boxes) == len(truth)
     assert all(box_iou(t, tuple(b)) >= 0.7 for t, b in zip(truth, seg.boxes))
     assert seg.boxes[:, 1].min() >= 0 and (seg.boxes[:, 1] + seg.boxes[:, 3]).max() <= image.shape[0]
+
+
+def test_a_shaded_l_is_a_glyph_and_a_grey_box_is_not():
+    """drop_flat drops flat grey boxes (anonymised characters) but keeps a glyph whose inside is
+    paper in shade with its strokes round it, as an L or a 0 under a shadow across the plate."""
+    from alpr._band import drop_flat
+    from alpr._components import normalised_grey
+
+    image = np.full((96, 340, 3), 225, np.uint8)
+    boxes = [(10 + 40 * k, 20, 26, 50) for k in range(8)]
+    for x, y, w, h in boxes[:6]:  # glyphs with ink across their middle, like an H
+        cv2.rectangle(image, (x, y), (x + w - 1, y + h - 1), (20, 20, 20), 4)
+        cv2.line(image, (x, y + h // 2), (x + w - 1, y + h // 2), (20, 20, 20), 4)
+    x, y, w, h = boxes[6]  # an L in shade: its inside is paper, a little darker
+    image[y - 10 : y + h + 10, x - 6 : x + w + 6] = 180
+    cv2.rectangle(image, (x, y), (x + 4, y + h - 1), (20, 20, 20), -1)
+    cv2.rectangle(image, (x, y + h - 5), (x + w - 1, y + h - 1), (20, 20, 20), -1)
+    x, y, w, h = boxes[7]  # a flat grey box hiding a character
+    image[y : y + h, x : x + w] = 120
+    kept = drop_flat(np.array(boxes, dtype=float), normalised_grey(image))
+    assert kept[:, 0].tolist() == [b[0] for b in boxes[:7]]

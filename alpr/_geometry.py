@@ -60,6 +60,18 @@ def fit_turned_plate(box_quad: np.ndarray, slope: float, aspect: float, margin: 
     return np.array(corners, dtype=np.float32)
 
 
+def lengthened(quad: np.ndarray, left: float, right: float) -> np.ndarray:
+    """A quad (TL, TR, BR, BL) lengthened at its left and right ends by those shares of its top
+    and bottom sides, along them (a perspective outline keeps its shape)."""
+    q = np.asarray(quad, dtype=np.float32).reshape(4, 2).copy()
+    top, bottom = q[1] - q[0], q[2] - q[3]
+    q[0] -= left * top
+    q[3] -= left * bottom
+    q[1] += right * top
+    q[2] += right * bottom
+    return q
+
+
 def order_corners(points: np.ndarray) -> np.ndarray:
     """The 4 points ordered TL, TR, BR, BL (by angle around their centre)."""
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)

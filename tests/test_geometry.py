@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alpr._geometry import fit_turned_plate, quad_bbox
+from alpr._geometry import fit_turned_plate, lengthened, quad_bbox
 
 ASPECT = 520 / 110
 
@@ -58,3 +58,12 @@ def test_a_margin_grows_the_fitted_plate_about_its_centre():
     grown = fit_turned_plate(box, 0.2, ASPECT, margin=0.1)
     centre = plain.mean(axis=0)
     np.testing.assert_allclose(grown, centre + 1.1 * (plain - centre), atol=1e-4)
+
+
+def test_lengthened_moves_the_ends_along_the_top_and_bottom_sides():
+    quad = np.array([[100, 50], [300, 70], [300, 110], [100, 90]], float)  # a sloping outline
+    longer = lengthened(quad, 0.05, 0.1)
+    np.testing.assert_allclose(longer[0], [90, 49])
+    np.testing.assert_allclose(longer[3], [90, 89])
+    np.testing.assert_allclose(longer[1], [320, 72])
+    np.testing.assert_allclose(longer[2], [320, 112])

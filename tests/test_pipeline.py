@@ -103,6 +103,22 @@ def test_plates_the_net_boxes_in_a_photo_tilted_10_degrees_are_read(readers):
     assert correct >= boxed - 1, (correct, boxed)
 
 
+def test_an_outline_that_stops_at_the_eu_band_is_read_from_its_first_character(readers):
+    """The bright-region cue outlines a German plate without its dark EU band, so the first
+    character stands at the outline's left edge: read lengthened at the left
+    (OUTLINE_LEFT_MARGIN), 20 of these 20 plates are read (17 as outlined)."""
+    from alpr._geometry import lengthened
+    from alpr.detect import Detection
+
+    correct = 0
+    for seed in range(300, 320):
+        scene = render_scene("de", seed=seed, easy=True, plate_width=(100.0, 200.0))
+        without_band = lengthened(scene.quad, -45 / 520, 0.0)
+        found = readers["de"].read(scene.image, detections=[Detection(without_band, 0.9)])
+        correct += bool(found) and found[0].text == scene.rendered.plate.text
+    assert correct >= 19, correct
+
+
 def test_sloping_outlines_and_net_boxes_are_also_read_levelled(readers, monkeypatch):
     """read levels a candidate when the net only boxed it or its outline slopes by
     LEVEL_SLOPED_FROM degrees or more; a level outline is read as it is."""

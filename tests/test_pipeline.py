@@ -46,6 +46,15 @@ def test_reads_rendered_scenes_with_the_right_quad(readers, country):
     assert correct >= 6
 
 
+def _turned_scene(seed: int, angle: float):
+    """An easy rendered Spanish scene (plate 120-240 px wide) turned by ``angle`` degrees about its
+    plate, as by a tilted camera: (scene, turned image, turned plate quad)."""
+    scene = render_scene("es", seed=seed, easy=True, plate_width=(120.0, 240.0))
+    turn = cv2.getRotationMatrix2D(tuple(float(v) for v in scene.quad.mean(axis=0)), angle, 1.0)
+    image = cv2.warpAffine(scene.image, turn, scene.image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    return scene, image, cv2.transform(scene.quad[None].astype(np.float32), turn)[0]
+
+
 @pytest.mark.parametrize("angle", [-30, 30])
 def test_reads_scenes_of_a_tilted_camera(readers, angle):
     """Photos turned by 30 degrees, as by a tilted hand-held camera: the detector finds none of
@@ -53,10 +62,7 @@ def test_reads_scenes_of_a_tilted_camera(readers, angle):
     reading (5 or 6 of 6 read)."""
     correct = 0
     for seed in range(6):
-        scene = render_scene("es", seed=200 + seed, easy=True, plate_width=(120.0, 240.0))
-        centre = tuple(float(v) for v in scene.quad.mean(axis=0))
-        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-        image = cv2.warpAffine(scene.image, turn, scene.image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+        scene, image, _ = _turned_scene(200 + seed, angle)
         found = readers["es"].read(image)
         correct += bool(found) and found[0].text == scene.rendered.plate.text
     assert correct >= 4, correct
@@ -72,11 +78,7 @@ def test_the_plate_is_fitted_in_a_box_drawn_around_it(angle):
     from alpr.pipeline import plate_in_box
 
     for seed in range(200, 204):
-        scene = render_scene("es", seed=seed, easy=True, plate_width=(120.0, 240.0))
-        centre = tuple(float(v) for v in scene.quad.mean(axis=0))
-        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-        image = cv2.warpAffine(scene.image, turn, scene.image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
-        plate = cv2.transform(scene.quad[None].astype(np.float32), turn)[0]
+        _, image, plate = _turned_scene(seed, angle)
         x, y, w, h = quad_bbox(plate)
         box = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
         assert np.abs(plate_in_box(image, box) - plate).max() < 0.04 * w
@@ -89,10 +91,7 @@ def test_plates_the_net_boxes_in_a_photo_tilted_10_degrees_are_read(readers):
     box itself levelled)."""
     boxed = correct = 0
     for seed in range(200, 212):
-        scene = render_scene("es", seed=seed, easy=True, plate_width=(120.0, 240.0))
-        centre = tuple(float(v) for v in scene.quad.mean(axis=0))
-        turn = cv2.getRotationMatrix2D(centre, -10, 1.0)
-        image = cv2.warpAffine(scene.image, turn, scene.image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+        scene, image, _ = _turned_scene(seed, -10)
         detections = readers["es"].detect(image)
         if not detections or not detections[0].boxed:
             continue

@@ -1,5 +1,6 @@
-"""Locating the EU band (blue strip with stars and country letter) at the left of a plate, and
-dropping it and other non-characters (coloured blobs, flat grey boxes) from a character row."""
+"""Locating the EU band (blue strip with stars and country letter) at the left of a plate,
+dropping it and other non-characters (coloured blobs, flat grey boxes) from a character row, and
+pointing out boxes that may be a German plate's registration stickers."""
 
 import numpy as np
 
@@ -13,6 +14,13 @@ _BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.7
 #: whose strokes (ink-dark pixels of the whole box) cover 10-70 % of it, is a glyph with a
 #: paper-light inside in shade (L, 0), not a grey box (``drop_flat``).
 _STROKED_INSIDE = 0.25
+#: A German plate's stickers (a coloured inspection disc over the state seal, both 35 mm round,
+#: in the gap after the district) are taken for a character when blur joins them. Such a box is
+#: colourful at the top (chroma this much above the glyphs'), or a solid disc (this share of the
+#: top 55 % of rows nearly full of ink) over a row without ink in the lower part (40-80 %).
+_STICKER_CHROMA, _STICKER_SOLID, _STICKER_BLANK = 12.0, 0.3, 0.1
+#: The stickers follow a district of one to three letters.
+_STICKER_SLOTS = (1, 2, 3)
 
 
 def find_band(plate_bgr: np.ndarray, boxes: np.ndarray, colour=None) -> tuple[int, int, int, int] | None:
@@ -126,3 +134,34 @@ def _band_before(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> bool:
     band = find_band(plate_bgr, boxes, colour)
     x, _, _, h = boxes[0]
     return band is not None and band[0] + band[2] < x - 0.05 * h
+
+
+def sticker_like(boxes: np.ndarray, grey: np.ndarray, colour, occluded=()) -> list[int]:
+    """Indices of the row's boxes that may be a German plate's registration stickers taken for a
+    character (``_STICKER_CHROMA``, ``_STICKER_SOLID``, ``_STICKER_BLANK``): second to fourth
+    box, never the last nor a grey anonymisation box (``occluded``). The decoder may read such a
+    box as the sticker gap instead of a character; the segmenter does not drop it, as it does
+    not know the plate's country. ``grey`` is the normalised grey, ``colour`` its ``chroma``."""
+    glyphs = np.delete(boxes, list(occluded), axis=0)
+    if len(glyphs) < 3:
+        return []
+    sat = colour[0]
+    patches = [grey[int(y) : int(y + h), int(x) : int(x + w)] for x, y, w, h in glyphs[:, :4]]
+    ink = median([percentiles(p, (10,))[0] for p in patches if p.size])
+    paper = median([percentiles(p, (90,))[0] for p in patches if p.size])
+    level = median([sat[int(y) : int(y + h), int(x) : int(x + w)].mean() for x, y, w, h in glyphs[:, :4]])
+    found = []
+    for i in _STICKER_SLOTS:
+        if i >= len(boxes) - 1 or i in occluded:
+            continue
+        x, y, w, h = (int(v) for v in boxes[i, :4])
+        patch = grey[y : y + h, x : x + w]
+        if patch.size == 0:
+            continue
+        rows = (patch < (ink + paper) / 2).mean(axis=1)
+        top, lower = rows[: int(0.55 * h)], rows[int(0.4 * h) : max(int(0.8 * h), int(0.4 * h) + 1)]
+        colourful = sat[y : y + h // 2, x : x + w].mean() > level + _STICKER_CHROMA
+        disc = len(top) > 0 and (top >= 0.75).mean() > _STICKER_SOLID and lower.min() < _STICKER_BLANK
+        if colourful or disc:
+            found.append(i)
+    return found

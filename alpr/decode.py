@@ -7,7 +7,10 @@ small penalty for every wide segmentation gap the template's groups do not expla
 template whose main gap (after the German district, after the Spanish digits) the segmenter did
 not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". Narrow spaces
 (German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
-boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost. When no complete reading is confident, up to
+boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost; a German
+plate's registration stickers, which blur may join into one character-like box, may be skipped
+inside the row at a lower one when the segmenter points that box out: the space they leave is
+then the wide sticker gap. When no complete reading is confident, up to
 ``max_missing`` template slots may stay unseen (a covered, dirty or anonymised character): the
 plate is then reported with ``?`` in those slots of its groups and without them in its text.
 
@@ -30,6 +33,7 @@ from alpr import plates
 
 GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
 DROP_COST = 5.0  # nats per dropped box (a fixed price: real characters are often read unsurely)
+STICKER_COST = 1.0  # nats for skipping a box the segmenter took for German registration stickers
 MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
 KIND_SWITCH_COST = 1.0  # eu: nats per letter↔digit change inside a group
 EU_ALIKE = ("O", "0")  # eu: one glyph in most European fonts
@@ -73,6 +77,7 @@ def decode(
     max_drop: int = 2,
     max_missing: int = 0,
     unknown: set[int] | frozenset[int] = frozenset(),
+    stickers: set[int] | frozenset[int] = frozenset(),
 ) -> Decoded | None:
     """Most probable valid plate of ``country`` given per-box probabilities.
 
@@ -87,6 +92,9 @@ def decode(
             slot costs ``MISSING_COST``.
         unknown: indices of boxes known to hide a character (e.g. an anonymisation box): they
             fill a slot of any class at no cost and are reported as ``?``.
+        stickers: indices of boxes that may be a German plate's registration stickers (the
+            segmenter's ``stickers``): for ``de``, one of them inside the row may be skipped at
+            ``STICKER_COST``, leaving a wide gap in its place. Ignored for other countries.
 
     Returns:
         The best ``Decoded`` or ``None`` if no valid plate fits.
@@ -96,7 +104,8 @@ def decode(
         raise ValueError(f"probs must have shape (N, {len(alphabet)}), got {probs.shape}")
     if probs.size and (not np.isfinite(probs).all() or probs.min() < 0.0 or probs.max() > 1.0 + 1e-6):
         raise ValueError("probs must be probabilities: finite values in [0, 1]")
-    search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown))
+    stickers = frozenset(stickers) if country == "de" else frozenset()
+    search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown), stickers)
     best = search.run(missing=0)
     if max_missing > 0 and (best is None or best.confidence < FALLBACK_CONFIDENCE):
         for missing in range(1, max_missing + 1):
@@ -109,9 +118,10 @@ def decode(
 class _Search:
     """Scores slot templates against the boxes; the tables are shared between runs."""
 
-    def __init__(self, probs, alphabet: str, country: str, gaps: frozenset[int], max_drop: int, unknown: frozenset[int]):
+    def __init__(self, probs, alphabet: str, country: str, gaps: frozenset[int], max_drop: int, unknown: frozenset[int],
+                 stickers: frozenset[int] = frozenset()):
         self.probs, self.alphabet, self.country, self.gaps, self.max_drop = probs, alphabet, country, gaps, max_drop
-        self.unknown = unknown
+        self.unknown, self.stickers = unknown, stickers
         self.n = len(probs)
         self.hidden = np.isin(np.arange(self.n), sorted(unknown))  # per box: known to hide its character
         self.log_probs = np.log(np.maximum(probs, _EPS))
@@ -194,10 +204,10 @@ class _Search:
 
     def run(self, *, missing: int) -> Decoded | None:
         best: Decoded | None = None
-        for kept in _kept_subsets(self.n, self.max_drop):
+        for kept, skipped in _with_skipped_stickers(_kept_subsets(self.n, self.max_drop), self.stickers):
             m = len(kept)
-            fixed_cost = DROP_COST * (self.n - m) + MISSING_COST * missing
-            kept_gaps = _gaps_after_dropping(kept, self.gaps)
+            fixed_cost = DROP_COST * (self.n - m - len(skipped)) + STICKER_COST * len(skipped) + MISSING_COST * missing
+            kept_gaps = _gaps_after_dropping(kept, (self.gaps - skipped) | {s + 1 for s in skipped})
             rows = np.asarray(kept)
             for template in plates.templates(self.country, m + missing):
                 table = self.table(template, kept)
@@ -284,6 +294,17 @@ def _kept_subsets(n: int, max_drop: int):
             if kept and kept not in seen:
                 seen.add(kept)
                 yield kept
+
+
+def _with_skipped_stickers(subsets, stickers: frozenset[int]):
+    """``(kept, frozenset())`` for every subset of ``subsets``, each followed by the subsets
+    without one of the ``stickers`` boxes inside it (neither its first nor its last box), as
+    ``(kept, {that box})``."""
+    for kept in subsets:
+        yield kept, frozenset()
+        for box in kept[1:-1]:
+            if box in stickers:
+                yield tuple(k for k in kept if k != box), frozenset({box})
 
 
 def _gaps_after_dropping(kept: tuple[int, ...], gaps) -> frozenset[int]:

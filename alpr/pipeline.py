@@ -294,6 +294,7 @@ class Recognizer:
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
         gaps = {int(g) for g in seg.wide_gaps}
         occluded = {int(i) for i in seg.occluded}
+        stickers = {int(i) for i in seg.stickers}
         best: Decoded | None = None
         probs_by_model: dict[int, np.ndarray] = {}
 
@@ -306,7 +307,8 @@ class Recognizer:
         for country, model in self.models.items():
             probs = probs_of(model)
             with self._stage("decode"):
-                decoded = decode(probs, model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded)
+                decoded = decode(probs, model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded,
+                                 stickers=stickers)
             if country == "es" and _may_have_vowels(decoded) and self.vowel_model is not None:
                 probs, alphabet = with_vowels(probs, model.alphabet, probs_of(self.vowel_model),
                                               self.vowel_model.alphabet)

@@ -5,8 +5,9 @@ shaped like characters, pick the largest row of similarly tall, aligned componen
 the EU band, stickers, screws, frame and dealer text, which do not share the characters'
 height and baseline), then repair the row: merge broken strokes and umlaut dots, split touching
 glyphs, recover glyphs that only another binarisation kept, report the flat grey boxes that
-anonymise characters in some datasets as occluded character positions, and classify the spaces
-between characters into group boundaries.
+anonymise characters in some datasets as occluded character positions, point out boxes that may be
+a German plate's registration stickers (for the decoder, which knows the country), and classify
+the spaces between characters into group boundaries.
 """
 
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 from alpr import _components as comp
-from alpr._band import drop_band, drop_coloured, drop_flat, find_band
+from alpr._band import drop_band, drop_coloured, drop_flat, find_band, sticker_like
 from alpr._geometry import box_cover
 
 #: Working height the crop is resized to (characters are then 30-70 px tall).
@@ -45,6 +46,8 @@ class Segmentation:
         band: (x, y, w, h) of the EU blue band in crop pixels, or ``None``.
         occluded: indices into ``boxes`` of grey anonymisation boxes, one per hidden character
             (counted as characters by ``gaps``, ``wide_gaps`` and ``groups``).
+        stickers: indices into ``boxes`` that may be a German plate's registration stickers
+            taken for a character (``alpr._band.sticker_like``); the German decoder may skip one.
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), int))
@@ -53,6 +56,7 @@ class Segmentation:
     groups: list[int] = field(default_factory=list)
     band: tuple[int, int, int, int] | None = None
     occluded: list[int] = field(default_factory=list)
+    stickers: list[int] = field(default_factory=list)
 
 
 def segment(plate_bgr: np.ndarray, *, known_plate: bool = False) -> Segmentation:
@@ -152,12 +156,13 @@ def _segment(image: np.ndarray, known_plate: bool) -> Segmentation:
     boxes = np.vstack(parts)
     groups = np.cumsum([0] + [1 if i in gaps else 0 for i in range(1, len(boxes))]).tolist()
     band = find_band(work, parts[0], colour)
+    stickers = sticker_like(parts[0], grey, colour, [i for i in occluded if i < len(parts[0])])
     out = np.round(boxes / scale).astype(int)
     out[:, :2] = np.clip(out[:, :2], 0, [w0 - 1, h0 - 1])
     out[:, 2:] = np.maximum(np.minimum(out[:, 2:], [w0, h0] - out[:, :2]), 1)
     if band is not None:
         band = tuple(int(round(v / scale)) for v in band)
-    return Segmentation(out, gaps, wide, groups, band, occluded)
+    return Segmentation(out, gaps, wide, groups, band, occluded, stickers)
 
 
 def _as_cells(row: np.ndarray, occluded: list[int]) -> np.ndarray:

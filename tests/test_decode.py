@@ -41,6 +41,20 @@ def test_german_gap_decides_between_two_valid_splits():
     assert decode(probs, alphabet, "de", gaps={3}).groups == ("UEM", "A", "123")
 
 
+def test_german_stickers_taken_for_a_character_are_read_as_the_sticker_gap():
+    alphabet = plates.ALPHABETS["de"]
+    probs = one_hot_probs("QYKB9", alphabet)  # the stickers read as a confident Y, no wide gap seen
+    assert decode(probs, alphabet, "de").text == "QYKB9"
+    skipped = decode(probs, alphabet, "de", stickers={1})
+    assert skipped.text == "QKB9" and skipped.groups == ("Q", "KB", "9") and skipped.kept == (0, 2, 3, 4)
+    # a box the segmenter points out is still read when the plate needs it as a character
+    assert decode(one_hot_probs("UEMA123", alphabet), alphabet, "de", gaps={2}, stickers={2}).text == "UEMA123"
+    # neither an end box nor another country's plate is read that way
+    assert decode(probs, alphabet, "de", stickers={0}).text == "QYKB9"
+    es = plates.ALPHABETS["es"]
+    assert decode(one_hot_probs("1234BCD", es), es, "es", stickers={1}).text == "1234BCD"
+
+
 def test_drops_a_doubtful_box_at_the_end():
     alphabet = plates.ALPHABETS["es"]
     probs = np.vstack([one_hot_probs("1234BCD", alphabet), np.full((1, len(alphabet)), 1 / len(alphabet))])

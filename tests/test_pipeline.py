@@ -118,6 +118,29 @@ def test_an_outline_that_stops_at_the_eu_band_is_read_from_its_first_character(r
     assert correct >= 19, correct
 
 
+#: Rendered German plates (scene seeds) whose registration stickers blur into one character-like
+#: box, which was read as a character (QKB9 as QYKB9, ÄC76 as ÄYC76) before the German decoder
+#: could read such a box as the sticker gap.
+_STICKERS_READ_AS_A_CHARACTER = (5009, 5030, 5070, 5076, 5090, 5098, 5102, 5179, 5194, 5216, 5219, 5221, 5226,
+                                 5251, 5278, 5279, 5296)
+
+
+def test_german_stickers_blurred_into_a_character_are_read_as_the_sticker_gap(readers, monkeypatch):
+    from alpr import segment
+    from alpr.detect import rectify
+
+    scenes = [render_scene("de", seed=seed, size=(640, 480)) for seed in _STICKERS_READ_AS_A_CHARACTER]
+    crops = [rectify(scene.image, scene.quad) for scene in scenes]
+
+    def correct() -> int:
+        readings = [readers["de"].read_crop(crop) for crop in crops]
+        return sum(bool(p) and p.text == s.rendered.plate.text for p, s in zip(readings, scenes))
+
+    assert correct() >= len(scenes) - 1
+    monkeypatch.setattr(segment, "sticker_like", lambda *args, **kwargs: [])
+    assert correct() <= 2
+
+
 def test_sloping_outlines_and_net_boxes_are_also_read_levelled(readers, monkeypatch):
     """read levels a candidate when the net only boxed it or its outline slopes by
     LEVEL_SLOPED_FROM degrees or more; a level outline is read as it is."""

@@ -64,6 +64,40 @@ def test_one_letter_district_is_not_taken_for_the_band(text):
     assert seg.band is not None and seg.band[0] + seg.band[2] <= seg.boxes[0, 0]
 
 
+def _row_with(middle) -> tuple[np.ndarray, np.ndarray]:
+    """A white 96x380 image with five dark 'H' glyphs 40x64 and ``middle`` drawn in the second
+    slot, and the six boxes (x, y, w, h) of the row."""
+    image = np.full((96, 380, 3), 245, np.uint8)
+    boxes = np.array([(20 + 60 * i, 16, 40, 64) for i in range(6)], float)
+    for i, (x, y, w, h) in enumerate(boxes.astype(int)):
+        if i == 1:
+            middle(image, x, y, w, h)
+        else:
+            image[y : y + h, x : x + 8] = image[y : y + h, x + w - 8 : x + w] = 25
+            image[y + 28 : y + 36, x : x + w] = 25
+    return image, boxes
+
+
+@pytest.mark.parametrize("disc_bgr", [(40, 120, 240), (60, 60, 60)])
+def test_german_stickers_joined_into_one_box_are_pointed_out(disc_bgr):
+    from alpr._band import sticker_like
+    from alpr._components import chroma, normalised_grey
+
+    def stickers(image, x, y, w, h):  # the inspection disc over the state seal's coat of arms
+        cv2.circle(image, (x + w // 2, y + 17), 17, disc_bgr, -1)
+        image[y + 48 : y + h, x + 12 : x + w - 12] = (30, 160, 200)
+
+    def glyph(image, x, y, w, h):
+        image[y : y + h, x + 16 : x + 24] = 25
+        image[y : y + 8, x : x + w] = 25
+
+    for middle, expected in ((stickers, [1]), (glyph, [])):
+        image, boxes = _row_with(middle)
+        assert sticker_like(boxes, normalised_grey(image), chroma(image)) == expected
+    image, boxes = _row_with(stickers)
+    assert sticker_like(boxes, normalised_grey(image), chroma(image), occluded=[1]) == []
+
+
 def test_spanish_gap_reported():
     p = render_plate("1234 BCD", country="es", style={})
     seg = segment(p.image)

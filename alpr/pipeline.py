@@ -28,7 +28,10 @@ from alpr.prefetch import prefetched
 COUNTRY_CHOICES = ("auto", "de", "es", "eu")
 #: Models used for each country when none is given.
 DEFAULT_MODELS = {"de": "de", "es": "es", "eu": "eu"}
-#: ``auto`` tries these countries and keeps the best valid reading.
+#: ``auto`` tries these countries and keeps the most probable valid reading: the one with the
+#: highest decoder score, which also counts the boxes a reading drops and the positions it leaves
+#: unread (their confidence alone does not: a German reading that drops a Spanish plate's letters
+#: reads its digits just as confidently).
 AUTO_COUNTRIES = ("de", "es")
 #: With the default models, Spanish plates are also looked at by this model, for vowels only:
 #: the provincial plates (1971-2000, "CA 1234 AB") have vowels in their province codes and
@@ -115,7 +118,7 @@ class Recognizer:
 
     Args:
         country: "de", "es", "eu" (generic 0-9 A-Z) or "auto" (tries German and Spanish grammars
-            and keeps the most confident valid reading).
+            and keeps the most probable valid reading, see ``AUTO_COUNTRIES``).
         model: a bundled model name ("de", "es", "eu", "de-hardened", …), a ``.keras`` path or a
             loaded ``CharModel``; by default the country's own model, and for Spanish plates also
             ``VOWEL_MODEL`` for the vowels of provincial plates ("CA 1234 AB"; see ``with_vowels``).
@@ -317,7 +320,7 @@ class Recognizer:
                 # only a reading with a vowel replaces the es model's own: plates without one read as before
                 if voweled is not None and any(c in VOWELS for c in voweled.text):
                     decoded = voweled
-            if decoded is not None and (best is None or decoded.confidence > best.confidence):
+            if decoded is not None and (best is None or decoded.log_score > best.log_score):
                 best = decoded
         if best is None:
             return None

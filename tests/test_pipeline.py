@@ -199,6 +199,21 @@ def test_auto_country_picks_the_matching_grammar():
     assert (german.country, german.text) == ("de", "HDAD891")
 
 
+@pytest.mark.parametrize("text, hidden", [("4821 BCD", (0, 2)), ("1560 CWX", (1, 3)), ("2090 GHJ", (2, 3))])
+def test_auto_country_does_not_prefer_a_reading_that_drops_boxes(readers, text, hidden):
+    """A Spanish plate with two digits under grey anonymisation boxes (as UC3M-LP's) reads as
+    German letters alone ("GHJ", the digits left unread and the boxes dropped) about as
+    confidently as it reads as Spanish: auto must keep the Spanish reading, which reads every box."""
+    rendered = render_plate(text, "es", seed=2, style={})
+    image = rendered.image.copy()
+    for i in hidden:
+        x, y, w, h = (int(v) for v in rendered.boxes[i])
+        cv2.rectangle(image, (x, y), (x + w, y + h), (150, 150, 150), -1)
+    spanish = readers["es"].read_crop(image)
+    auto = Recognizer(country="auto").read_crop(image)
+    assert spanish is not None and (auto.country, auto.text) == ("es", spanish.text)
+
+
 def test_blank_images_give_no_plates(readers):
     assert readers["de"].read(np.full((480, 640, 3), 128, np.uint8)) == []
     assert readers["de"].read_crop(np.full((110, 520, 3), 255, np.uint8)) is None

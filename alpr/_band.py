@@ -2,6 +2,7 @@
 dropping it and other non-characters (coloured blobs, flat grey boxes) from a character row, and
 pointing out boxes that may be a German plate's registration stickers."""
 
+import cv2
 import numpy as np
 
 from alpr._components import chroma, inner, median, percentiles, spread
@@ -142,14 +143,14 @@ def sticker_like(boxes: np.ndarray, grey: np.ndarray, colour, occluded=()) -> li
     box, never the last nor a grey anonymisation box (``occluded``). The decoder may read such a
     box as the sticker gap instead of a character; the segmenter does not drop it, as it does
     not know the plate's country. ``grey`` is the normalised grey, ``colour`` its ``chroma``."""
-    glyphs = np.delete(boxes, list(occluded), axis=0)
+    glyphs = np.delete(boxes, list(occluded), axis=0)[:, :4].astype(int)
     if len(glyphs) < 3:
         return []
     sat = colour[0]
-    patches = [grey[int(y) : int(y + h), int(x) : int(x + w)] for x, y, w, h in glyphs[:, :4]]
-    ink = median([percentiles(p, (10,))[0] for p in patches if p.size])
-    paper = median([percentiles(p, (90,))[0] for p in patches if p.size])
-    level = median([sat[int(y) : int(y + h), int(x) : int(x + w)].mean() for x, y, w, h in glyphs[:, :4]])
+    level = median([sat[y : y + h, x : x + w].mean() for x, y, w, h in glyphs])
+    x0, y0 = glyphs[:, :2].min(axis=0)
+    x1, y1 = (glyphs[:, :2] + glyphs[:, 2:]).max(axis=0)
+    ink_level, _ = cv2.threshold(grey[y0:y1, x0:x1], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)  # ink below
     found = []
     for i in _STICKER_SLOTS:
         if i >= len(boxes) - 1 or i in occluded:
@@ -158,7 +159,7 @@ def sticker_like(boxes: np.ndarray, grey: np.ndarray, colour, occluded=()) -> li
         patch = grey[y : y + h, x : x + w]
         if patch.size == 0:
             continue
-        rows = (patch < (ink + paper) / 2).mean(axis=1)
+        rows = (patch <= ink_level).mean(axis=1)
         top, lower = rows[: int(0.55 * h)], rows[int(0.4 * h) : max(int(0.8 * h), int(0.4 * h) + 1)]
         colourful = sat[y : y + h // 2, x : x + w].mean() > level + _STICKER_CHROMA
         disc = len(top) > 0 and (top >= 0.75).mean() > _STICKER_SOLID and lower.min() < _STICKER_BLANK

@@ -15,6 +15,9 @@ _BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.7
 #: whose strokes (ink-dark pixels of the whole box) cover 10-70 % of it, is a glyph with a
 #: paper-light inside in shade (L, 0), not a grey box (``drop_flat``).
 _STROKED_INSIDE = 0.25
+#: How much more of a box's pixels than of the row's median box may be far more colourful than the
+#: row before ``drop_coloured`` takes it for the band or an emblem.
+_COLOURED_SHARE = 0.3
 #: A German plate's stickers (a coloured inspection disc over the state seal, both 35 mm round,
 #: in the gap after the district) are taken for a character when blur joins them. Such a box is
 #: colourful at the top (chroma this much above the glyphs'), or a solid disc (this share of the
@@ -70,12 +73,15 @@ def _last_run(xs: np.ndarray, max_gap: int) -> np.ndarray:
 def drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     """Drop boxes far more colourful than the row (the EU band and its emblems, in whatever hue
     the camera gave them). Colourfulness is chroma (max - min channel), which unlike HSV
-    saturation stays low for dark ink of any tint."""
+    saturation stays low for dark ink of any tint. A box is far more colourful when its mean
+    chroma is, or when a share of its pixels well over the row's (``_COLOURED_SHARE`` more, and
+    at least that much) is: the strokes of a plate written in colour (German red dealer plates,
+    green tax-exempt ones) are as colourful as the band, but so are all of them."""
     patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
     means = np.array([p.mean() if p.size else 0.0 for p in patches])
     level = max(median(means) + 35, 50)
     share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
-    return boxes[~((means > level) | (share > 0.3))]
+    return boxes[~((means > level) | (share > median(share) + _COLOURED_SHARE))]
 
 
 def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:

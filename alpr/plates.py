@@ -40,6 +40,11 @@ _SEPARATORS = re.compile(r"[\s\-·.:]+")
 _DE_DISTRICT = re.compile(r"[A-ZÄÖÜ]{1,3}")
 _DE_LETTERS = re.compile(r"[A-Z]{1,2}")
 _DE_TAIL = re.compile(r"[1-9][0-9]{0,3}[EH]?")
+#: German plates whose number follows the district directly and starts with 0 and a digit telling
+#: the kind (Fahrzeug-Zulassungsverordnung): 03 and 04 short-term plates, 06 red dealer plates,
+#: 07 red plates of historic cars ("HB 06199", "BC 07129").
+_DE_SPECIAL_KINDS = "3467"
+_DE_SPECIAL = re.compile(rf"0[{_DE_SPECIAL_KINDS}][0-9]{{1,4}}")
 _ES_RE = re.compile(rf"^([0-9]{{4}})([{ES_LETTERS}]{{3}})$")
 _ES_OLD_RE = re.compile(rf"^([A-Z]{{1,2}})([0-9]{{4}})([{ES_OLD_LETTERS}]{{1,2}})$")
 _EU_RE = re.compile(r"^[0-9A-Z]{2,10}$")
@@ -127,6 +132,8 @@ def _candidate_splits(flat: str, country: str):
                 district, second, tail = flat[:d], flat[d : d + letters], flat[d + letters :]
                 if _DE_DISTRICT.fullmatch(district) and _DE_LETTERS.fullmatch(second) and _DE_TAIL.fullmatch(tail):
                     yield (district, second, tail)
+            if _DE_DISTRICT.fullmatch(flat[:d]) and _DE_SPECIAL.fullmatch(flat[d:]):
+                yield (flat[:d], flat[d:])
     elif country == "es":
         m = _ES_RE.match(flat)
         if m:
@@ -218,6 +225,9 @@ def templates(country: str, n: int) -> tuple[Template, ...]:
             if d + l + k + s == n and n <= DE_MAX_CHARS:
                 slots = (LATIN + UMLAUTS,) * d + (LATIN,) * l + ("123456789",) + (DIGITS,) * (k - 1) + ("EH",) * s
                 out.append(Template(slots, (d, l, k + s)))
+        for d, k in product(range(1, 4), range(1, 5)):  # short-term and red plates: district, 0[3467] and digits
+            if d + 2 + k == n and n <= DE_MAX_CHARS:
+                out.append(Template((LATIN + UMLAUTS,) * d + ("0", _DE_SPECIAL_KINDS) + (DIGITS,) * k, (d, 2 + k)))
     elif country == "es":
         if n == 7:
             out.append(Template((DIGITS,) * 4 + (ES_LETTERS,) * 3, (4, 3)))

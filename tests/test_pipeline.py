@@ -214,6 +214,17 @@ def test_auto_country_does_not_prefer_a_reading_that_drops_boxes(readers, text, 
     assert spanish is not None and (auto.country, auto.text) == ("es", spanish.text)
 
 
+@pytest.mark.parametrize("ink", [(40, 40, 190), (40, 140, 40)])
+@pytest.mark.parametrize("text", ["HB 06199", "K 04511", "M DT 6342"])
+def test_plates_written_in_colour_are_read(readers, text, ink):
+    """German red dealer and historic plates and green tax-exempt ones: every stroke is as colourful
+    as the EU band, which once made the segmenter drop them all."""
+    for height in (110, 40):
+        plate = render_plate(plates.parse(text, "de"), "de", style={"ink": ink}, height_px=height)
+        read = readers["de"].read_crop(plate.image)
+        assert read is not None and read.formatted == text, (height, read)
+
+
 def test_blank_images_give_no_plates(readers):
     assert readers["de"].read(np.full((480, 640, 3), 128, np.uint8)) == []
     assert readers["de"].read_crop(np.full((110, 520, 3), 255, np.uint8)) is None

@@ -33,6 +33,18 @@ def test_invalid_german(text):
     assert not plates.is_valid(text, "de")
 
 
+@pytest.mark.parametrize("text, groups", [("HB 06199", ("HB", "06199")), ("BC07129", ("BC", "07129")),
+                                          ("K 04511", ("K", "04511")), ("DÜW 031", ("DÜW", "031"))])
+def test_german_short_term_and_red_plates(text, groups):
+    # the number follows the district directly: 03/04 short-term, 06 red dealer, 07 red historic plates
+    assert plates.parse(text, "de").groups == groups
+
+
+@pytest.mark.parametrize("text", ["HB 05199", "HB 0612345", "HB 06", "HB 16199", "HB A 06199"])
+def test_invalid_german_special_plates(text):
+    assert not plates.is_valid(text, "de")
+
+
 def test_german_groups_decide_the_split():
     assert plates.parse("UE MA 123", "de").groups == ("UE", "MA", "123")
     assert plates.parse("UEM A 123", "de").groups == ("UEM", "A", "123")

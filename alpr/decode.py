@@ -216,8 +216,8 @@ class _Search:
                 scores, cols = table
                 placements = _placements(m + missing, m)
                 totals = scores[rows, placements].sum(axis=1) - fixed_cost
-                if template.seen_group is not None:
-                    totals[self.unseen(template.group_slots[template.seen_group], kept, m + missing)] = -np.inf
+                for span in template.seen_spans:
+                    totals[self.unseen(range(*span), kept, m + missing)] = -np.inf
                 # gap penalties only lower a total: one not above the best so far cannot win (exact pruning)
                 bound = -np.inf if best is None else best.log_score
                 if not totals.max() > bound:

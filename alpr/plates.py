@@ -189,10 +189,13 @@ class Template:
 
     slots: tuple[str, ...]
     group_sizes: tuple[int, ...]
-    #: index of a group of which a reading must see at least one character: the Spanish
-    #: provincial code, the only sign of that (since 2000 rare) format; a reading that leaves it
-    #: wholly unseen or hidden only guesses the format from where the digits fall
-    seen_group: int | None = None
+    #: slot spans (start, stop) of which a reading must see at least one character: the Spanish
+    #: provincial code and the 0 and kind digit of a German short-term or red plate, the only
+    #: signs of those formats (a reading that leaves them unseen or hidden only guesses the format
+    #: from where the other characters fall); and every German group, as German plates are not
+    #: anonymised, and a German reading of one or two boxes with a group left wholly unseen
+    #: ("I W ?") is what windows and grilles in a photo give
+    seen_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def primary_cut(self) -> int | None:
@@ -224,17 +227,18 @@ def templates(country: str, n: int) -> tuple[Template, ...]:
         for d, l, k, s in product(range(1, 4), range(1, 3), range(1, 5), range(2)):
             if d + l + k + s == n and n <= DE_MAX_CHARS:
                 slots = (LATIN + UMLAUTS,) * d + (LATIN,) * l + ("123456789",) + (DIGITS,) * (k - 1) + ("EH",) * s
-                out.append(Template(slots, (d, l, k + s)))
+                out.append(Template(slots, (d, l, k + s), seen_spans=((0, d), (d, d + l), (d + l, n))))
         for d, k in product(range(1, 4), range(1, 5)):  # short-term and red plates: district, 0[3467] and digits
             if d + 2 + k == n and n <= DE_MAX_CHARS:
-                out.append(Template((LATIN + UMLAUTS,) * d + ("0", _DE_SPECIAL_KINDS) + (DIGITS,) * k, (d, 2 + k)))
+                out.append(Template((LATIN + UMLAUTS,) * d + ("0", _DE_SPECIAL_KINDS) + (DIGITS,) * k, (d, 2 + k),
+                                    seen_spans=((0, d), (d, d + 1), (d + 1, d + 2))))
     elif country == "es":
         if n == 7:
             out.append(Template((DIGITS,) * 4 + (ES_LETTERS,) * 3, (4, 3)))
         for province, l in product(ES_PROVINCES, range(1, 3)):
             if len(province) + 4 + l == n:
                 slots = tuple(province) + (DIGITS,) * 4 + (ES_OLD_LETTERS,) * l
-                out.append(Template(slots, (len(province), 4, l), seen_group=0))
+                out.append(Template(slots, (len(province), 4, l), seen_spans=((0, len(province)),)))
     elif 2 <= n <= 10:
         out.append(Template((DIGITS + LATIN,) * n, (n,)))
     return tuple(out)

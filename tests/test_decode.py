@@ -83,6 +83,22 @@ def test_occluded_characters_leave_unseen_slots():
     assert len(result.groups) == 2 and result.groups[0].startswith("074") and "?" in result.groups[1]
 
 
+def test_a_german_reading_sees_every_group():
+    """Unseen slots are allowed, but not a whole German group: "I W ?" (district I, letters W,
+    no digit seen) is what two junk boxes in a photo give."""
+    alphabet = plates.ALPHABETS["de"]
+    result = decode(one_hot_probs("IW", alphabet), alphabet, "de", max_missing=2)
+    # only a reading that takes a box for something it hardly looks like is left ("I 0??")
+    assert result is None or (result.confidence < 0.1 and all(g.strip("?") for g in result.groups)), result
+    # nor the 0 and kind digit that are the only signs of a short-term or red plate ("W ?385")
+    result = decode(one_hot_probs("W385", alphabet), alphabet, "de", max_missing=2)
+    assert result is None or "?" not in result.groups[1][:2], result
+    result = decode(one_hot_probs("HDAD8", alphabet), alphabet, "de", gaps={2}, max_missing=1)
+    assert result.text == "HDAD8" and result.missing == 0
+    partial = decode(one_hot_probs("HDA8", alphabet), alphabet, "de", gaps={2}, max_missing=1)
+    assert partial is not None and all(g.strip("?") for g in partial.groups)
+
+
 def test_complete_readings_win_over_partial_ones():
     alphabet = plates.ALPHABETS["es"]
     result = decode(one_hot_probs("1234BCD", alphabet), alphabet, "es", gaps={4}, max_missing=2)

@@ -216,8 +216,9 @@ class _Search:
                 scores, cols = table
                 placements = _placements(m + missing, m)
                 totals = scores[rows, placements].sum(axis=1) - fixed_cost
-                for span in template.seen_spans:
-                    totals[self.unseen(range(*span), kept, m + missing)] = -np.inf
+                if missing or self.hidden.any():  # else every slot holds a character read as one
+                    for span in template.seen_spans:
+                        totals[self.unseen(range(*span), kept, m + missing)] = -np.inf
                 # gap penalties only lower a total: one not above the best so far cannot win (exact pruning)
                 bound = -np.inf if best is None else best.log_score
                 if not totals.max() > bound:

@@ -8,7 +8,7 @@ tell "UE MA 123" from "UEM A 123", so functions accept either and use groups whe
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -201,12 +201,6 @@ class Template:
     def primary_cut(self) -> int | None:
         """Where the widest printed gap falls: after the German district, after the Spanish digits."""
         return self.group_sizes[0] if len(self.group_sizes) > 1 else None
-
-    @cached_property
-    def group_slots(self) -> tuple[range, ...]:
-        """The slot indices of each group."""
-        ends = np.cumsum(self.group_sizes).tolist()
-        return tuple(range(end - size, end) for size, end in zip(self.group_sizes, ends))
 
     @property
     def cuts(self) -> frozenset[int]:

@@ -167,6 +167,10 @@ def test_a_provincial_reading_must_see_its_province():
     assert partly.groups == ("?R", "22?2", "BV")
 
 
-def test_template_group_slots():
-    template = plates.templates("es", 8)[1]
-    assert [list(r) for r in template.group_slots] == [[0, 1], [2, 3, 4, 5], [6, 7]]
+def test_template_seen_spans():
+    provincial = plates.templates("es", 8)[1]
+    assert provincial.group_sizes == (2, 4, 2) and provincial.seen_spans == ((0, 2),)
+    german = next(t for t in plates.templates("de", 7) if t.group_sizes == (2, 2, 3))
+    assert german.seen_spans == ((0, 2), (2, 4), (4, 7))
+    red = next(t for t in plates.templates("de", 7) if t.group_sizes == (2, 5))
+    assert red.seen_spans == ((0, 2), (2, 3), (3, 4)) and red.slots[2:4] == ("0", "3467")

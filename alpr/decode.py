@@ -204,6 +204,8 @@ class _Search:
 
     def run(self, *, missing: int) -> Decoded | None:
         best: Decoded | None = None
+        # with every slot holding a box read as a character, the spans to see are seen
+        check_spans = bool(missing) or bool(self.hidden.any())
         for kept, skipped in _with_skipped_stickers(_kept_subsets(self.n, self.max_drop), self.stickers):
             m = len(kept)
             fixed_cost = DROP_COST * (self.n - m - len(skipped)) + STICKER_COST * len(skipped) + MISSING_COST * missing
@@ -216,7 +218,7 @@ class _Search:
                 scores, cols = table
                 placements = _placements(m + missing, m)
                 totals = scores[rows, placements].sum(axis=1) - fixed_cost
-                if missing or self.hidden.any():  # else every slot holds a character read as one
+                if check_spans:
                     for span in template.seen_spans:
                         totals[self.unseen(range(*span), kept, m + missing)] = -np.inf
                 # gap penalties only lower a total: one not above the best so far cannot win (exact pruning)

@@ -17,6 +17,13 @@ def test_help_lists_every_subcommand_that_exists():
         assert name in SUBCOMMANDS and name in result.output
 
 
+def test_bare_alpr_prints_the_whole_help():
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code in (0, 2)  # click 8.1 exits 0 here, 8.2 and later 2
+    assert not result.output.startswith("Error") and "Commands:" in result.output
+    assert len(result.output.splitlines()) > 10 and "recognize" in result.output
+
+
 def test_unknown_subcommand_is_a_usage_error():
     result = CliRunner().invoke(main, ["frobnicate"])
     assert result.exit_code == 2 and "No such command" in result.output

@@ -38,6 +38,11 @@ SUBCOMMANDS = {
 }
 
 
+# click >= 8.2 raises this usage error for a bare ``alpr``; its message is the whole help (click 8.1
+# printed the help and exited 0 instead), so it is shown as click shows it, not made one line
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class Terminated(BaseException):
     """Raised in the main thread on SIGTERM so that cleanup (``finally``, temporary files) runs."""
 
@@ -54,6 +59,8 @@ class LazyGroup(click.Group):
         """Parse the group's own options; usage errors become one-line errors (exit 2)."""
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
+        except _NO_ARGS_IS_HELP:
+            raise
         except click.UsageError as err:
             raise _one_line(err) from None
 

@@ -16,6 +16,12 @@ signed-gradient steps on the same objective (the L∞ projection of the shared c
 radius of 1 inside the mask and 0 outside). This is the digital counterpart of the printed patch
 of ``attacks.patch`` (a sticker on the glyph), so the model learns to read through it.
 
+Targeted "1" examples (``targeted_rate`` > 0; PGD-AT and FGSM-RS): that share of the batch's
+"1"s gets, instead of its untargeted example, one aimed at a random other digit (the same ε,
+steps and core, ``targeted=True``). The untargeted attack pushes a "1" towards its nearest
+wrong class; the targeted "1" → digit attacks of ``defense.evaluate`` go every way, and a
+model trained on untargeted examples alone stays weaker towards the digits it rarely met.
+
 The adversarial examples are crafted with the network in inference mode (BatchNorm moving
 statistics, no dropout) and the update runs in training mode on the concatenated clean +
 adversarial batch; for PGD-AT and FGSM-RS the loss is ``w·CE(clean) + (1 - w)·CE(adversarial)``
@@ -68,6 +74,7 @@ class HardenConfig:
     sticker_rate: float = 0.3
     patch_rate: float = 0.0
     patch_steps: int = 5
+    targeted_rate: float = 0.0
     guard_samples: int = 500
     guard_steps: int = 10
     guard_drop: float = 0.2
@@ -88,6 +95,10 @@ class HardenConfig:
         StickerPolicy(rate=self.sticker_rate)  # validates the rate
         if not 0.0 <= self.patch_rate <= 1.0:
             raise ValueError(f"patch_rate must be in [0, 1], got {self.patch_rate}")
+        if not 0.0 <= self.targeted_rate <= 1.0:
+            raise ValueError(f"targeted_rate must be in [0, 1], got {self.targeted_rate}")
+        if self.targeted_rate > 0 and self.method == "trades":
+            raise ValueError("targeted_rate needs method pgd or fgsm-rs (TRADES' inner attack is its KL term)")
 
 
 def pgd_evaluator(x_val, y_val, eps: float, *, steps: int = 10, seed: int = 0) -> Callable:
@@ -144,10 +155,12 @@ _PATCH_STEP = 0.25
 
 
 def make_train_step(net, optimizer, cfg: HardenConfig):
-    """The compiled update ``(x, x_start, y, eps, mask) -> (loss, clean_acc, adv_acc)`` of ``cfg.method``.
+    """The compiled update ``(x, x_start, y, eps, mask, targets) -> (loss, clean_acc, adv_acc)`` of
+    ``cfg.method``.
 
-    The first ``len(mask)`` samples of the batch get an adversarial sticker under their ``mask``
-    (:func:`_patch_attack`, starting from their ``x_start``); the others the method's L∞ example.
+    The first ``k = len(mask)`` samples of the batch get an adversarial sticker under their
+    ``mask`` (:func:`_patch_attack`, starting from their ``x_start``); the next ``len(targets)``
+    an L∞ example aimed at their ``targets`` (class indices); the others the method's L∞ example.
     """
     import tensorflow as tf
 
@@ -155,7 +168,7 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
     x_spec, y_spec, scalar = tf.TensorSpec([None, *shape], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)
     step_fn, run_fn = core.ascent_step_fn(net, shape, "inf"), core.ascent_run_fn(net, shape, "inf")
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits
-    w, no = float(cfg.clean_weight), tf.constant(False)
+    w, no, yes = float(cfg.clean_weight), tf.constant(False), tf.constant(True)
 
     def linf_examples(x, x_start, y, eps):
         if cfg.method == "fgsm-rs":
@@ -164,13 +177,20 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
             return run_fn(x_start, x, y, no, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps), no)[0]
         return _trades_attack(net, x, x_start, eps, cfg.trades_steps)
 
-    @tf.function(input_signature=[x_spec, x_spec, y_spec, scalar, x_spec])
-    def train_step(x, x_start, y, eps, mask):
+    def aimed_examples(x, x_start, targets, eps):
+        if cfg.method == "fgsm-rs":
+            return step_fn(x_start, x, targets, yes, eps, cfg.fgsm_alpha * eps)[0]
+        return run_fn(x_start, x, targets, yes, eps, 2.5 * eps / cfg.pgd_steps, tf.constant(cfg.pgd_steps), no)[0]
+
+    @tf.function(input_signature=[x_spec, x_spec, y_spec, scalar, x_spec, y_spec])
+    def train_step(x, x_start, y, eps, mask, targets):
         k, n = tf.shape(mask)[0], tf.shape(x)[0]
-        # either part may be empty (no stickers, or a batch of stickers only): skip it then
+        t = k + tf.shape(targets)[0]
+        # any part may be empty (no stickers, no aimed "1"s, or nothing else): skip it then
         patched = tf.cond(k > 0, lambda: _patch_attack(net, x[:k], x_start[:k], y[:k], mask, cfg.patch_steps), lambda: x[:0])
-        rest = tf.cond(k < n, lambda: linf_examples(x[k:], x_start[k:], y[k:], eps), lambda: x[:0])
-        x_adv = tf.concat([patched, rest], 0)
+        aimed = tf.cond(t > k, lambda: aimed_examples(x[k:t], x_start[k:t], targets, eps), lambda: x[:0])
+        rest = tf.cond(t < n, lambda: linf_examples(x[t:], x_start[t:], y[t:], eps), lambda: x[:0])
+        x_adv = tf.concat([patched, aimed, rest], 0)
         x_adv = tf.stop_gradient(x_adv)
         with tf.GradientTape() as tape:
             z_clean, z_adv = tf.split(net(tf.concat([x, x_adv], 0), training=True), 2)
@@ -186,10 +206,15 @@ def make_train_step(net, optimizer, cfg: HardenConfig):
     return train_step
 
 
+def _patch_count(batch: int, rate: float) -> int:
+    """How many samples of a batch get a worst-case sticker (the first ones)."""
+    return int(round(rate * batch))
+
+
 def _patch_masks(start: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
-    """Sticker masks ``(k, H, W, 1)`` for the first ``k = round(rate · batch)`` samples; their rows
-    of ``start`` (in place) get uniform noise under the mask, the sticker attack's random start."""
-    k = int(round(rate * len(start)))
+    """Sticker masks ``(k, H, W, 1)`` for the first ``k = _patch_count(batch, rate)`` samples; their
+    rows of ``start`` (in place) get uniform noise under the mask, the sticker attack's random start."""
+    k = _patch_count(len(start), rate)
     h, w = start.shape[1:3]
     masks = np.zeros((k, h, w, 1), np.float32)
     for i in range(k):
@@ -200,6 +225,20 @@ def _patch_masks(start: np.ndarray, rng: np.random.Generator, rate: float) -> np
 
 #: Shapes of the adversarial stickers: one bar, dot or rectangle up to ~15 % of the input.
 _PATCH_SHAPES = StickerPolicy(rate=1.0)
+
+#: The character the targeted examples start from, and the kind of character they aim at.
+TARGETED_CHAR, TARGET_CHARS = "1", "0123456789"
+
+
+def aimed_first(idx: np.ndarray, y: np.ndarray, k: int, source: int, targets: np.ndarray, rate: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The batch ``idx`` (rows of ``y``) with a ``rate`` share of its ``source``-class samples after
+    the first ``k`` moved to just after them, and a random class of ``targets`` for each of those."""
+    head, tail = idx[:k], idx[k:]
+    sources = np.flatnonzero(y[tail] == source)
+    chosen = sources[rng.random(len(sources)) < rate]
+    others = np.setdiff1d(np.arange(len(tail)), chosen)
+    return np.concatenate([head, tail[chosen], tail[others]]), rng.choice(targets, size=len(chosen)).astype(np.int32)
 
 
 def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable | None = None,
@@ -236,6 +275,12 @@ def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable 
     optimizer.build(net.trainable_variables)
     train_step = make_train_step(net, optimizer, cfg)
     stickers = StickerPolicy(rate=cfg.sticker_rate)
+    no_targets = np.zeros(0, np.int32)
+    if cfg.targeted_rate > 0:
+        if TARGETED_CHAR not in model.alphabet:
+            raise ValueError(f"targeted_rate: the model's alphabet has no {TARGETED_CHAR!r}")
+        source = model.alphabet.index(TARGETED_CHAR)
+        targets = np.array([model.alphabet.index(c) for c in TARGET_CHARS if c in model.alphabet and c != TARGETED_CHAR])
     keys = ("epoch", "eps", "loss", "train_clean_acc", "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")
     hist = {k: [] for k in keys}
     initial = evaluator(net, -1)  # the starting point counts: a fine-tune must not end less robust than it began
@@ -251,12 +296,15 @@ def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable 
                    disable=not progress, mininterval=2.0)
         for b in bar:
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            aims = no_targets
+            if cfg.targeted_rate > 0:  # no draw otherwise: runs without it stay as they were
+                idx, aims = aimed_first(idx, y, _patch_count(len(idx), cfg.patch_rate), source, targets, cfg.targeted_rate, rng)
             eps_t = cfg.eps * min(1.0, (it + 1) / ramp_steps) if ramp_steps > 0 else cfg.eps
             xb = xe[idx]
             start = core.random_start(xb, eps_t, "inf", rng) if cfg.method != "trades" else \
                 np.clip(xb + 0.001 * rng.standard_normal(xb.shape), 0, 1).astype(np.float32)
             masks = _patch_masks(start, rng, cfg.patch_rate)
-            out = train_step(xb, start, y[idx], np.float32(eps_t), masks)
+            out = train_step(xb, start, y[idx], np.float32(eps_t), masks, aims)
             sums += [float(v) for v in out]
             it += 1
             if progress and b % 20 == 0:

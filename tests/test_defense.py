@@ -127,6 +127,33 @@ def test_sticker_attack_changes_only_masked_pixels_and_hurts(toy_data):
         HardenConfig(patch_rate=1.5)
 
 
+def test_aimed_first_moves_the_ones_after_the_stickers_and_aims_them_at_other_digits():
+    from defense.training import aimed_first
+
+    y = np.array([1, 0, 1, 1, 5, 1, 2, 1])
+    idx = np.array([7, 6, 5, 4, 3, 2, 1, 0])  # y[idx] = 1 2 1 5 1 1 0 1
+    out, aims = aimed_first(idx, y, 2, 1, np.array([0, 2, 3, 4, 5, 6, 7, 8, 9]), 1.0, np.random.default_rng(0))
+    assert list(out[:2]) == [7, 6]  # the sticker rows stay first
+    assert sorted(out) == sorted(idx) and len(aims) == 4 and all(y[out[2:6]] == 1) and all(y[out[6:]] != 1)
+    assert aims.dtype == np.int32 and 1 not in aims and set(aims) <= set(range(10))
+    none, no_aims = aimed_first(idx, y, 2, 1, np.array([0, 2]), 0.0, np.random.default_rng(0))
+    assert list(none) == list(idx) and len(no_aims) == 0
+
+
+def test_targeted_examples_train_and_are_refused_with_trades(toy_data):
+    (x, y), (xv, yv) = toy_data
+    net = _fresh(data=(x[:300], y[:300]), epochs=1)
+    for method in ("pgd", "fgsm-rs"):
+        cfg = HardenConfig(method=method, eps=0.1, epochs=1, batch_size=100, pgd_steps=2, targeted_rate=1.0,
+                           patch_rate=0.2, patch_steps=1, guard_samples=50, guard_steps=2)
+        _, hist = harden(CharModel(net, DIGITS), x[:300], y[:300], xv, yv, cfg, progress=False, log=lambda *_: None)
+        assert np.isfinite(hist["loss"][0]) and hist["config"]["targeted_rate"] == 1.0
+    with pytest.raises(ValueError, match="targeted_rate"):
+        HardenConfig(method="trades", targeted_rate=0.5)
+    with pytest.raises(ValueError, match="targeted_rate"):
+        HardenConfig(targeted_rate=2.0)
+
+
 def test_square_attack_stays_in_ball_and_fools_undefended(toy_data):
     from defense.square import square_attack
 
@@ -180,12 +207,13 @@ def test_harden_cli_smoke(tiny_es, tmp_path):
 def test_harden_cli_from_scratch_with_stickers(tmp_path):
     out = tmp_path / "s.keras"
     r = run("harden", "--country", "es", "--from", "scratch", "--width", 4, "--method", "pgd", "--steps", 2,
-            "--patch-rate", "0.25", "--patch-steps", 2, "--samples", 64, "--val-samples", 32, "--epochs", 1,
+            "--patch-rate", "0.25", "--patch-steps", 2, "--targeted-rate", "0.5", "--samples", 64, "--val-samples", 32, "--epochs", 1,
             "--out", out, "--quiet", "--seed", 1)
     assert r.exit_code == 0, r.output
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["hardening"]["fine_tuned"] is False and card["hardening"]["config"]["patch_rate"] == 0.25
     assert "--width 4" in card["command"] and "width=4" in card["architecture"]
+    assert card["hardening"]["config"]["targeted_rate"] == 0.5 and "--targeted-rate 0.5" in card["command"]
     bad = run("harden", "--country", "es", "--width", 8, "--out", tmp_path / "x.keras")
     assert bad.exit_code == 2 and "--width" in bad.output
 
@@ -215,6 +243,7 @@ def test_robustness_cli_smoke(tiny_es, tmp_path):
     (["harden", "--country", "es", "--out", "x.h5"], "must end in .keras"),
     (["harden", "--country", "es", "--method", "mart", "--out", "x.keras"], "--method"),
     (["harden", "--country", "es", "--from", "nope.keras", "--out", "x.keras"], "--from"),
+    (["harden", "--country", "es", "--method", "trades", "--targeted-rate", "0.5", "--out", "x.keras"], "--targeted-rate"),
     (["robustness", "--model", "es", "--data", "d", "--synthetic", "5", "--out", "o"], "exclude each other"),
     (["robustness", "--model", "es", "--eps-list", "a,b", "--out", "o"], "--eps-list"),
     (["robustness", "--model", "nope.keras", "--out", "o"], "--model"),

@@ -69,6 +69,9 @@ def _robust(model, x, y, eps, seed):
               help="Share of each batch given a worst-case sticker (free pixels under a random bar/dot/rectangle "
                    "mask, found by --patch-steps gradient steps) instead of its L∞ example: physical robustness.")
 @click.option("--patch-steps", type=click.IntRange(1, 100), default=5, show_default=True, help="Gradient steps of the sticker attack.")
+@click.option("--targeted-rate", type=FractionType(low=0.0, high=1.0), default="0", show_default=True,
+              help="Share of the batch's \"1\"s given an L∞ example aimed at a random other digit instead of the "
+                   "untargeted one (pgd, fgsm-rs): robustness to the targeted \"1\" attacks.")
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True, help="PGD-AT steps (step 2.5 ε / steps).")
 @click.option("--ramp", "ramp_epochs", type=FractionType(low=0.0, high=1000.0), default="1", show_default=True, help="Epochs of linear ε ramp-up.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder caching the generated data (.npz).")
@@ -76,7 +79,7 @@ def _robust(model, x, y, eps, seed):
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @seed_option
 def command(country, method, eps, epochs, samples, val_samples, base, width, out, plot, batch_size, learning_rate, clean_weight,
-            sticker_rate, patch_rate, patch_steps, steps, ramp_epochs, cache, force, quiet, seed):
+            sticker_rate, patch_rate, patch_steps, targeted_rate, steps, ramp_epochs, cache, force, quiet, seed):
     """Adversarially fine-tune the character CNN of --country and save it with its model card.
 
     Fine-tunes --from (default: the shipped undefended model) on freshly generated synthetic crops
@@ -89,6 +92,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
       alpr harden --country es --method fgsm-rs --eps 32/255 --out data/models/es-hardened.keras
       alpr harden --country de --method pgd --eps 32/255 --epochs 2 --samples 20000 --out /tmp/de-pgd.keras
       alpr harden --country es --method trades --from my_es.keras --out /tmp/es-trades.keras --seed 1
+      alpr harden --country de --method pgd --from de-hardened --targeted-rate 0.7 --epochs 2 --out /tmp/de-t.keras
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
@@ -97,6 +101,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
         raise UserError(f"--plot must end in .png, got {plot}")
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
+    if targeted_rate > 0 and method == "trades":
+        raise UserError("--targeted-rate needs --method pgd or fgsm-rs")
     import platform
 
     from alpr.tf_import import import_tensorflow
@@ -129,7 +135,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
             raise UserError(f"--from {base}: its alphabet {model.alphabet!r} is not the {country} alphabet")
     cfg = HardenConfig(method=method, eps=eps, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                        clean_weight=clean_weight, sticker_rate=sticker_rate, patch_rate=patch_rate, patch_steps=patch_steps,
-                       pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
+                       targeted_rate=targeted_rate, pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
     t0 = time.time()
     x, y = _data(country, samples, seed, cache, not quiet)
     x_val, y_val = _data(country, val_samples, seed + TEST_SEED_OFFSET, cache, not quiet)
@@ -143,6 +149,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                                "--from", str(base), "--batch-size", str(batch_size), "--lr", f"{learning_rate:g}",
                                "--clean-weight", f"{clean_weight:g}", "--sticker-rate", f"{sticker_rate:g}",
                                "--patch-rate", f"{patch_rate:g}", "--patch-steps", str(patch_steps),
+                               *(["--targeted-rate", f"{targeted_rate:g}"] if targeted_rate > 0 else []),
                                *(["--width", str(width)] if scratch else []), "--steps", str(steps), "--ramp", f"{ramp_epochs:g}", "--seed", str(seed), "--out", str(out)])
     card = {k: model.card[k] for k in ("country", "alphabet", "input_shape", "architecture", "parameters") if k in model.card}
     card.update(
@@ -153,14 +160,16 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
             "method": method, "norm": "inf", "eps": eps, "eps_255": round(eps * 255, 4),
             "epochs_planned": epochs, "epochs_run": len(hist["epoch"]), "fine_tuned": not scratch,
             "description": (("trained from random weights (seed " + str(seed) + ") with " if scratch else
-                             f"fine-tuned from the undefended '{base}' model (same architecture) with ")
+                             f"fine-tuned from the '{base}' model (same architecture) with ")
                             + {"pgd": f"PGD-{steps} adversarial training (Madry et al. 2018), step 2.5 eps/{steps}",
                                "fgsm-rs": "FGSM with uniform random start, step 1.25 eps (Wong et al. 2020)",
                                "trades": "TRADES (Zhang et al. 2019), beta 6, 5 KL-PGD steps"}[method]
                             + f"; loss {clean_weight:g} clean + {1 - clean_weight:g} adversarial CE" * (method != "trades")
                             + f"; eps ramped linearly over {ramp_epochs:g} epoch(s); random stickers on {sticker_rate:.0%} of the samples"
                             + (f"; worst-case stickers ({patch_steps} gradient steps under a random mask) instead of the "
-                               f"L∞ example on {patch_rate:.0%} of each batch" if patch_rate > 0 else "")),
+                               f"L∞ example on {patch_rate:.0%} of each batch" if patch_rate > 0 else "")
+                            + (f"; on {targeted_rate:.0%} of the batch's '1's an example aimed at a random other digit "
+                               "instead of the untargeted one" if targeted_rate > 0 else "")),
             "config": hist["config"], "history": {k: hist[k] for k in ("epoch", "eps", "loss", "train_clean_acc",
                                                                        "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")},
             "guard": {"initial": hist["initial"], "stopped_early": hist["stopped_early"], "best_epoch": hist["best_epoch"], "restored_epoch": hist["restored_epoch"],

@@ -230,6 +230,15 @@ _PATCH_SHAPES = StickerPolicy(rate=1.0)
 TARGETED_CHAR, TARGET_CHARS = "1", "0123456789"
 
 
+def repeat_class(x: np.ndarray, y: np.ndarray, cls: int, times: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` with the samples of class ``cls`` appearing ``times`` times in all (the extra copies
+    appended): more targeted "1" examples per epoch than the "1"s' share of plates gives."""
+    if times < 1:
+        raise ValueError(f"times must be >= 1, got {times}")
+    extra = np.tile(np.flatnonzero(y == cls), times - 1)
+    return np.concatenate([x, x[extra]]), np.concatenate([y, y[extra]])
+
+
 def aimed_first(idx: np.ndarray, y: np.ndarray, k: int, source: int, targets: np.ndarray, rate: float,
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The batch ``idx`` (rows of ``y``) with a ``rate`` share of its ``source``-class samples after

@@ -140,6 +140,18 @@ def test_aimed_first_moves_the_ones_after_the_stickers_and_aims_them_at_other_di
     assert list(none) == list(idx) and len(no_aims) == 0
 
 
+def test_repeat_class_repeats_only_that_class():
+    from defense.training import repeat_class
+
+    x = np.arange(5, dtype=np.float32)[:, None, None, None] * np.ones((5, 2, 2, 1), np.float32)
+    y = np.array([1, 0, 1, 2, 3])
+    x3, y3 = repeat_class(x, y, 1, 3)
+    assert list(y3) == [1, 0, 1, 2, 3, 1, 1, 1, 1] and np.array_equal(x3[:5], x) and list(x3[5:, 0, 0, 0]) == [0, 2, 0, 2]
+    assert repeat_class(x, y, 1, 1)[1].tolist() == y.tolist()
+    with pytest.raises(ValueError, match="times"):
+        repeat_class(x, y, 1, 0)
+
+
 def test_targeted_examples_train_and_are_refused_with_trades(toy_data):
     (x, y), (xv, yv) = toy_data
     net = _fresh(data=(x[:300], y[:300]), epochs=1)
@@ -207,13 +219,14 @@ def test_harden_cli_smoke(tiny_es, tmp_path):
 def test_harden_cli_from_scratch_with_stickers(tmp_path):
     out = tmp_path / "s.keras"
     r = run("harden", "--country", "es", "--from", "scratch", "--width", 4, "--method", "pgd", "--steps", 2,
-            "--patch-rate", "0.25", "--patch-steps", 2, "--targeted-rate", "0.5", "--samples", 64, "--val-samples", 32, "--epochs", 1,
+            "--patch-rate", "0.25", "--patch-steps", 2, "--targeted-rate", "0.5", "--repeat-ones", 2, "--samples", 64, "--val-samples", 32, "--epochs", 1,
             "--out", out, "--quiet", "--seed", 1)
     assert r.exit_code == 0, r.output
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["hardening"]["fine_tuned"] is False and card["hardening"]["config"]["patch_rate"] == 0.25
     assert "--width 4" in card["command"] and "width=4" in card["architecture"]
-    assert card["hardening"]["config"]["targeted_rate"] == 0.5 and "--targeted-rate 0.5" in card["command"]
+    assert card["hardening"]["config"]["targeted_rate"] == 0.5 and "--targeted-rate 0.5 --repeat-ones 2" in card["command"]
+    assert card["data"]["repeat_ones"] == 2 and card["data"]["n_train"] > 64  # the "1"s among the 64 twice
     bad = run("harden", "--country", "es", "--width", 8, "--out", tmp_path / "x.keras")
     assert bad.exit_code == 2 and "--width" in bad.output
 

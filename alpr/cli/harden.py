@@ -72,6 +72,8 @@ def _robust(model, x, y, eps, seed):
 @click.option("--targeted-rate", type=FractionType(low=0.0, high=1.0), default="0", show_default=True,
               help="Share of the batch's \"1\"s given an L∞ example aimed at a random other digit instead of the "
                    "untargeted one (pgd, fgsm-rs): robustness to the targeted \"1\" attacks.")
+@click.option("--repeat-ones", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Use each training \"1\" this many times per epoch (with --targeted-rate: more aimed examples).")
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True, help="PGD-AT steps (step 2.5 ε / steps).")
 @click.option("--ramp", "ramp_epochs", type=FractionType(low=0.0, high=1000.0), default="1", show_default=True, help="Epochs of linear ε ramp-up.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder caching the generated data (.npz).")
@@ -79,7 +81,7 @@ def _robust(model, x, y, eps, seed):
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @seed_option
 def command(country, method, eps, epochs, samples, val_samples, base, width, out, plot, batch_size, learning_rate, clean_weight,
-            sticker_rate, patch_rate, patch_steps, targeted_rate, steps, ramp_epochs, cache, force, quiet, seed):
+            sticker_rate, patch_rate, patch_steps, targeted_rate, repeat_ones, steps, ramp_epochs, cache, force, quiet, seed):
     """Adversarially fine-tune the character CNN of --country and save it with its model card.
 
     Fine-tunes --from (default: the shipped undefended model) on freshly generated synthetic crops
@@ -92,7 +94,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
       alpr harden --country es --method fgsm-rs --eps 32/255 --out data/models/es-hardened.keras
       alpr harden --country de --method pgd --eps 32/255 --epochs 2 --samples 20000 --out /tmp/de-pgd.keras
       alpr harden --country es --method trades --from my_es.keras --out /tmp/es-trades.keras --seed 1
-      alpr harden --country de --method pgd --from de-hardened --targeted-rate 0.7 --epochs 2 --out /tmp/de-t.keras
+      alpr harden --country de --method pgd --from de-hardened --targeted-rate 1 --repeat-ones 8 --epochs 2 --out /tmp/de-t.keras
     """
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras, got {out}")
@@ -116,7 +118,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
     from dataclasses import asdict
 
     from defense.report import plot_training
-    from defense.training import HardenConfig, harden
+    from defense.training import TARGETED_CHAR, HardenConfig, harden, repeat_class
 
     base = base or country
     scratch = base == "scratch"
@@ -138,6 +140,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                        targeted_rate=targeted_rate, pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
     t0 = time.time()
     x, y = _data(country, samples, seed, cache, not quiet)
+    if repeat_ones > 1:
+        x, y = repeat_class(x, y, model.alphabet.index(TARGETED_CHAR), repeat_ones)
     x_val, y_val = _data(country, val_samples, seed + TEST_SEED_OFFSET, cache, not quiet)
     t_data = time.time() - t0
     before = _robust(model, x_val, y_val, eps, seed)
@@ -150,6 +154,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                                "--clean-weight", f"{clean_weight:g}", "--sticker-rate", f"{sticker_rate:g}",
                                "--patch-rate", f"{patch_rate:g}", "--patch-steps", str(patch_steps),
                                *(["--targeted-rate", f"{targeted_rate:g}"] if targeted_rate > 0 else []),
+                               *(["--repeat-ones", str(repeat_ones)] if repeat_ones > 1 else []),
                                *(["--width", str(width)] if scratch else []), "--steps", str(steps), "--ramp", f"{ramp_epochs:g}", "--seed", str(seed), "--out", str(out)])
     card = {k: model.card[k] for k in ("country", "alphabet", "input_shape", "architecture", "parameters") if k in model.card}
     card.update(
@@ -169,7 +174,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                             + (f"; worst-case stickers ({patch_steps} gradient steps under a random mask) instead of the "
                                f"L∞ example on {patch_rate:.0%} of each batch" if patch_rate > 0 else "")
                             + (f"; on {targeted_rate:.0%} of the batch's '1's an example aimed at a random other digit "
-                               "instead of the untargeted one" if targeted_rate > 0 else "")),
+                               "instead of the untargeted one" if targeted_rate > 0 else "")
+                            + (f"; each training '1' used {repeat_ones} times per epoch" if repeat_ones > 1 else "")),
             "config": hist["config"], "history": {k: hist[k] for k in ("epoch", "eps", "loss", "train_clean_acc",
                                                                        "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")},
             "guard": {"initial": hist["initial"], "stopped_early": hist["stopped_early"], "best_epoch": hist["best_epoch"], "restored_epoch": hist["restored_epoch"],
@@ -178,7 +184,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
             "machine_note": "2 shared CPU cores (TensorFlow CPU)",
         },
         data={"source": "synthetic only: alpr.training.make_dataset (render_plate + jitter + albumentations photometric chain) + defense.augment stickers",
-              "policy": asdict(policy_for(country)), "n_train": int(len(y)), "n_val": int(len(y_val)), "train_seed": seed,
+              "policy": asdict(policy_for(country)), "n_train": int(len(y)), "repeat_ones": repeat_ones, "n_val": int(len(y_val)), "train_seed": seed,
               "val_seed": seed + TEST_SEED_OFFSET},
         metrics={"synthetic_val_n": int(len(y_val)),
                  "synthetic_val_clean_accuracy": round(after[0], 5), f"synthetic_val_pgd20_accuracy_eps{eps * 255:g}": round(after[1], 5),

@@ -18,9 +18,9 @@ of ``attacks.patch`` (a sticker on the glyph), so the model learns to read throu
 
 Targeted "1" examples (``targeted_rate`` > 0; PGD-AT and FGSM-RS): that share of the batch's
 "1"s gets, instead of its untargeted example, one aimed at a random other digit (the same ε,
-steps and core, ``targeted=True``). The untargeted attack pushes a "1" towards its nearest
-wrong class; the targeted "1" → digit attacks of ``defense.evaluate`` go every way, and a
-model trained on untargeted examples alone stays weaker towards the digits it rarely met.
+steps and core, ``targeted=True``), as the targeted "1" → digit attacks of ``defense.evaluate``
+do. Measured on de-hardened (``docs/robustness/README.md``), what lowers their success is more
+"1"s under attack (:func:`repeat_class`), with or without the aim.
 
 The adversarial examples are crafted with the network in inference mode (BatchNorm moving
 statistics, no dropout) and the update runs in training mode on the concatenated clean +

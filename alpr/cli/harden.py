@@ -73,7 +73,8 @@ def _robust(model, x, y, eps, seed):
               help="Share of the batch's \"1\"s given an L∞ example aimed at a random other digit instead of the "
                    "untargeted one (pgd, fgsm-rs): robustness to the targeted \"1\" attacks.")
 @click.option("--repeat-ones", type=click.IntRange(1, 100), default=1, show_default=True,
-              help="Use each training \"1\" this many times per epoch (with --targeted-rate: more aimed examples).")
+              help="Use each training \"1\" this many times per epoch: more \"1\"s under attack (8 took de-hardened's "
+                   "targeted \"1\" success from 5.4 to 2.5-2.7 %).")
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True, help="PGD-AT steps (step 2.5 ε / steps).")
 @click.option("--ramp", "ramp_epochs", type=FractionType(low=0.0, high=1000.0), default="1", show_default=True, help="Epochs of linear ε ramp-up.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder caching the generated data (.npz).")

@@ -232,7 +232,7 @@ TARGETED_CHAR, TARGET_CHARS = "1", "0123456789"
 
 def repeat_class(x: np.ndarray, y: np.ndarray, cls: int, times: int) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` with the samples of class ``cls`` appearing ``times`` times in all (the extra copies
-    appended): more targeted "1" examples per epoch than the "1"s' share of plates gives."""
+    appended): more "1"s under attack per epoch than their share of the plates' characters gives."""
     if times < 1:
         raise ValueError(f"times must be >= 1, got {times}")
     extra = np.tile(np.flatnonzero(y == cls), times - 1)

@@ -50,6 +50,7 @@ from typing import Callable
 
 import numpy as np
 
+from alpr.plates import DIGITS
 from attacks import core
 from defense.augment import StickerPolicy, add_stickers, sticker_mask
 
@@ -226,8 +227,8 @@ def _patch_masks(start: np.ndarray, rng: np.random.Generator, rate: float) -> np
 #: Shapes of the adversarial stickers: one bar, dot or rectangle up to ~15 % of the input.
 _PATCH_SHAPES = StickerPolicy(rate=1.0)
 
-#: The character the targeted examples start from, and the kind of character they aim at.
-TARGETED_CHAR, TARGET_CHARS = "1", "0123456789"
+#: The character the targeted examples start from; they aim at the other digits.
+TARGETED_CHAR = "1"
 
 
 def repeat_class(x: np.ndarray, y: np.ndarray, cls: int, times: int) -> tuple[np.ndarray, np.ndarray]:
@@ -289,7 +290,7 @@ def harden(model, x, y, x_val, y_val, cfg: HardenConfig, *, evaluator: Callable 
         if TARGETED_CHAR not in model.alphabet:
             raise ValueError(f"targeted_rate: the model's alphabet has no {TARGETED_CHAR!r}")
         source = model.alphabet.index(TARGETED_CHAR)
-        targets = np.array([model.alphabet.index(c) for c in TARGET_CHARS if c in model.alphabet and c != TARGETED_CHAR])
+        targets = np.array([model.alphabet.index(c) for c in DIGITS if c in model.alphabet and c != TARGETED_CHAR])
     keys = ("epoch", "eps", "loss", "train_clean_acc", "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")
     hist = {k: [] for k in keys}
     initial = evaluator(net, -1)  # the starting point counts: a fine-tune must not end less robust than it began

@@ -353,6 +353,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # 0: plain sparse cross-entropy
     policy: CropPolicy | None = None  # None: policy_for(country)
     init: str | None = None  # a model name or .keras file to start from (fine-tuning); None: random weights
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, kept as the model; 0: off
 
     def __post_init__(self):
         if self.policy is None:
@@ -393,7 +394,9 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metric = keras.metrics.SparseCategoricalAccuracy(name="acc")
         fit_y, fit_y_test = y, y_test
-    net.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[metric])
+    # with EMA, fit() ends by writing the averaged weights into the model (finalize_variable_values)
+    optimizer = keras.optimizers.Adam(schedule, use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99)
+    net.compile(optimizer=optimizer, loss=loss, metrics=[metric])
     t1 = time.time()
     hist = net.fit(
         x, fit_y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
@@ -426,7 +429,8 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
             "class_counts": np.bincount(y, minlength=len(alphabet)).tolist(),
         },
         "training": {
-            "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": "Adam + cosine decay",
+            "epochs": cfg.epochs, "batch_size": cfg.batch_size,
+            "optimizer": "Adam + cosine decay" + (f", weights kept as their EMA (momentum {cfg.ema})" if cfg.ema > 0 else ""),
             "learning_rate": cfg.learning_rate,
             "loss": f"categorical cross-entropy (from logits), label smoothing {cfg.label_smoothing}" if cfg.label_smoothing > 0
             else "sparse categorical cross-entropy (from logits)",

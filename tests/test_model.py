@@ -155,7 +155,7 @@ def test_cli_train_smoke(tmp_path, monkeypatch):
     assert bad.exit_code != 0 and "keras" in bad.output
 
 
-def test_cli_train_label_smoothing_and_cut_rate_reach_the_card(tmp_path, monkeypatch):
+def test_cli_train_label_smoothing_cut_rate_and_ema_reach_the_card(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from alpr import training
@@ -165,14 +165,39 @@ def test_cli_train_label_smoothing_and_cut_rate_reach_the_card(tmp_path, monkeyp
         monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
     out = tmp_path / "ls.keras"
     args = ["train", "--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1",
-            "--width", "4", "--label-smoothing", "0.1", "--cut-rate", "0.3", "--seed", "1", "--quiet", "--out", str(out)]
+            "--width", "4", "--label-smoothing", "0.1", "--cut-rate", "0.3", "--ema", "0.9", "--seed", "1", "--quiet",
+            "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     card = json.loads(out.with_suffix(".json").read_text())
     assert "label smoothing 0.1" in card["training"]["loss"] and "--label-smoothing 0.1" in card["command"]
     assert card["data"]["policy"]["cut_rate"] == 0.3 and "--cut-rate 0.3" in card["command"]
+    assert "EMA (momentum 0.9)" in card["training"]["optimizer"] and "--ema 0.9" in card["command"]
     bad = CliRunner().invoke(main, ["train", "--country", "es", "--label-smoothing", "1", "--out", str(tmp_path / "y.keras")])
     assert bad.exit_code != 0
+
+
+def test_ema_keeps_the_averaged_weights(monkeypatch):
+    """With a momentum near 1 the average stays where the first step left it (Keras starts the
+    average there: one Adam step, about the learning rate, from the --init weights), while the raw
+    weights move on for 16 steps: the saved model must be the average."""
+    from alpr import training
+
+    if importlib.util.find_spec("alpr.synth.render") is None:
+        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+    start = M.CharModel(M.build_model(len(ALPHABETS["es"]), width=4), ALPHABETS["es"])
+    monkeypatch.setattr(training, "_init_model", lambda init, alphabet, width: start)
+
+    def moved(ema):
+        cfg = training.TrainConfig(country="es", samples=64, test_samples=8, epochs=2, width=4, seed=2,
+                                   batch_size=8, learning_rate=1e-2, init="start", ema=ema)
+        model, card = training.train(cfg, progress=False, log=lambda *_: None)
+        pairs = zip(model.keras_model.trainable_weights, start.keras_model.trainable_weights)
+        return max(float(np.abs(np.asarray(a) - np.asarray(b)).max()) for a, b in pairs), card
+
+    raw, _ = moved(0.0)
+    averaged, card = moved(0.999999)
+    assert raw > 5e-2 and averaged < 1.5e-2 and "EMA" in card["training"]["optimizer"]
 
 
 def test_cli_train_init_fine_tunes_from_a_model(tmp_path, monkeypatch):

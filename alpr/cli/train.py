@@ -25,13 +25,16 @@ from alpr.cli.common import FractionType, UserError, check_output_file, force_op
 @click.option("--cut-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of training crops whose box cuts into the glyph at the top and/or bottom (up to 12 % "
                    "of its height per side), as tight plate crops leave the characters.")
+@click.option("--ema", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True, metavar="MOMENTUM",
+              help="Keep an exponential moving average of the weights with this momentum (e.g. 0.999) and "
+                   "save it as the model; 0: off. The held-out figures during training are the raw weights'.")
 @click.option("--init", metavar="MODEL", default=None,
               help="Start from this model's weights (bundled name or .keras file) instead of random ones: "
                    "fine-tuning on fresh data (give a new --seed, a lower --lr and the model's --width).")
 @force_option
 @seed_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, cut_rate, init, force, seed, quiet):
+def command(country, out, epochs, samples, test_samples, width, batch_size, learning_rate, label_smoothing, cut_rate, ema, init, force, seed, quiet):
     """Train a character CNN on synthetic plates only (alpr.synth renderer).
 
     OUT and its card OUT.json are checked before training (folder creatable, no existing file
@@ -54,7 +57,7 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
         test_samples = min(5000, max(10, samples // 10))
     cfg = TrainConfig(country=country, samples=samples, epochs=epochs, seed=seed, batch_size=batch_size,
                       width=width, learning_rate=learning_rate, test_samples=test_samples,
-                      label_smoothing=label_smoothing, init=init,
+                      label_smoothing=label_smoothing, init=init, ema=ema,
                       policy=replace(policy_for(country), cut_rate=cut_rate) if cut_rate else None)
     # the canonical equivalent command (whatever wrapper was used), recorded in the model card
     command_line = shlex.join(["alpr", "train", "--country", country, "--out", str(out), "--epochs", str(epochs),
@@ -62,6 +65,7 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
                                "--batch-size", str(batch_size), "--lr", str(learning_rate)]
                               + (["--label-smoothing", str(label_smoothing)] if label_smoothing else [])
                               + (["--cut-rate", str(cut_rate)] if cut_rate else [])
+                              + (["--ema", str(ema)] if ema else [])
                               + (["--init", init] if init else []) + ["--seed", str(seed)])
     try:
         model, card = train(cfg, command=command_line, progress=not quiet, log=click.echo)

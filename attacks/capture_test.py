@@ -144,6 +144,39 @@ def capture(scene, p: dict, rng: np.random.Generator) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
+def photo_pair(sticker, p: dict, rng: np.random.Generator, *, country: str, char: str = "1", fonts: str = "standard",
+               max_perspective_deg: float = eot.HELD_OUT.perspective_deg):
+    """One random plate of ``country`` containing ``char`` (style in ``fonts``), photographed
+    without and with the printed ``sticker`` on that character (print-and-capture parameters
+    ``p``, see :func:`photo_params`), the same scene for both.
+
+    Returns ``(truth, index, [clean_photo, stickered_photo], scene)``: the plate text, the
+    position of the character in it, the two BGR photos and the stickered photo's scene (before
+    :func:`capture`'s own geometry). Draws from ``rng`` in a fixed order (reproducible reports).
+    """
+    from alpr.synth.render import render_plate
+    from alpr.synth.scene import render_scene
+    from attacks.crops import plate_with
+    from attacks.patch_geometry import plate_style
+
+    text = plate_with(char, country, rng)
+    r = render_plate(text, country, rng=rng, height_px=int(110 * PLATE_PX_PER_MM), style=plate_style(country, rng, fonts))
+    truth = r.plate.text
+    index = truth.index(char)
+    width = float(np.clip(260 * p["scale"], 60, 600))
+    photos = []
+    scene_seed = int(rng.integers(2**31))
+    for adversarial in (False, True):
+        image = stick(r.image[..., :3], r.boxes[index], sticker, p, r.px_per_mm) if adversarial else r.image[..., :3]
+        plate = type(r)(np.ascontiguousarray(image), r.plate, r.boxes, r.band_box, r.group_index, r.font, r.style)
+        # easy: the scene's own photometric chain mild (capture() adds the held-out one);
+        # easy also scales angles by 0.4, so this gives yaw up to max_perspective_deg
+        scene = render_scene(country, seed=scene_seed, plate=plate, plate_width=width, easy=True,
+                             max_angle=max_perspective_deg / 0.4)
+        photos.append(capture(scene, p, np.random.default_rng(scene_seed)))
+    return truth, index, photos, scene
+
+
 def judge(plates, truth: str, index: int, target: str) -> dict:
     """Score a reading: clean correctness, attack success at ``index`` (same length required) and
     ``strict`` success (every other position unchanged)."""
@@ -165,11 +198,6 @@ def run(recognizer, sticker, *, n: int, seed: int = 0, progress: bool = True, ke
 
     from tqdm import tqdm
 
-    from alpr.synth.render import render_plate
-    from alpr.synth.scene import render_scene
-    from attacks.crops import plate_with
-    from attacks.patch_geometry import plate_style
-
     cfg = sticker.config
     start = time.perf_counter()
     rng = np.random.default_rng(seed + SEED_OFFSET)
@@ -177,21 +205,7 @@ def run(recognizer, sticker, *, n: int, seed: int = 0, progress: bool = True, ke
     for i in tqdm(range(n), desc="capture test", disable=not progress, leave=False):
         family = FEATURED[i % len(FEATURED)]
         p = photo_params(family, rng)
-        text = plate_with(cfg.char, cfg.country, rng)
-        r = render_plate(text, cfg.country, rng=rng, height_px=int(110 * PLATE_PX_PER_MM), style=plate_style(cfg.country, rng, cfg.fonts))
-        truth = r.plate.text
-        index = truth.index(cfg.char)
-        width = float(np.clip(260 * p["scale"], 60, 600))
-        photos = []
-        scene_seed = int(rng.integers(2**31))
-        for adversarial in (False, True):
-            image = stick(r.image[..., :3], r.boxes[index], sticker, p, r.px_per_mm) if adversarial else r.image[..., :3]
-            plate = type(r)(np.ascontiguousarray(image), r.plate, r.boxes, r.band_box, r.group_index, r.font, r.style)
-            # easy: the scene's own photometric chain mild (capture() adds the held-out one);
-            # easy also scales angles by 0.4, so this gives yaw up to the held-out perspective range
-            scene = render_scene(cfg.country, seed=scene_seed, plate=plate, plate_width=width, easy=True,
-                                 max_angle=eot.HELD_OUT.perspective_deg / 0.4)
-            photos.append(capture(scene, p, np.random.default_rng(scene_seed)))
+        truth, index, photos, scene = photo_pair(sticker, p, rng, country=cfg.country, char=cfg.char, fonts=cfg.fonts)
         clean = judge(recognizer.read(photos[0]), truth, index, cfg.target)
         adv = judge(recognizer.read(photos[1]), truth, index, cfg.target)
         rows.append({"family": family, "truth": truth, "clean": clean["text"], "adversarial": adv["text"],

@@ -46,6 +46,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -161,6 +162,18 @@ class Sticker:
                 "optimise_seconds": round(self.seconds, 1),
                 "aimed_at": self.aimed_at, "aim_probes": self.probes, "validation_fooled": self.validation,
                 "final_eot_fooled": round(float(np.mean([h[1] for h in self.history[-50:]])), 4) if self.history else None}
+
+
+def read_sticker_npz(path) -> SimpleNamespace:
+    """A sticker saved by ``alpr patch`` (its ``sticker.npz``): ``grey``, ``mask``, ``origin`` and
+    ``box_mm``, enough to print and stick it (:func:`attacks.capture_test.stick`). ``ValueError``
+    with a one-line message when the file is not one."""
+    try:
+        with np.load(path) as f:
+            return SimpleNamespace(grey=f["grey"].astype(np.float32), mask=f["mask"].astype(bool),
+                                   origin=tuple(float(v) for v in f["origin"]), box_mm=tuple(float(v) for v in f["box_mm"]))
+    except (OSError, KeyError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: not a sticker.npz from alpr patch ({err})") from None
 
 
 # --------------------------------------------------------------------------- optimisation

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -29,6 +28,7 @@ from alpr.model import MODEL_NAMES, load_model, softmax  # noqa: E402
 from alpr.plates import parse  # noqa: E402
 from alpr.synth.render import render_plate  # noqa: E402
 from attacks.capture_test import stick  # noqa: E402
+from attacks.patch import read_sticker_npz  # noqa: E402
 
 PX_PER_MM = 8
 PLATES = {"de": "HD AB {}234", "es": "{}234 BCD"}  # the character goes first in the digit group
@@ -69,10 +69,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="PNG of the crops and readings")
     args = ap.parse_args(argv)
     try:
-        with np.load(args.sticker) as f:
-            sticker = SimpleNamespace(grey=f["grey"], mask=f["mask"], origin=tuple(f["origin"]))
-    except (OSError, KeyError, ValueError) as err:
-        ap.error(f"{args.sticker}: not a sticker.npz from alpr patch ({err})")
+        sticker = read_sticker_npz(args.sticker)
+    except ValueError as err:
+        ap.error(str(err))
     models = {name: load_model(name) for name in MODEL_NAMES}
     crops = {f"clean {args.char}": char_crop(args.country, args.char), "stickered": char_crop(args.country, args.char, sticker)}
     readings = {}

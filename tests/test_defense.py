@@ -216,6 +216,23 @@ def test_harden_cli_smoke(tiny_es, tmp_path):
     assert again.exit_code == 2 and "--force" in again.output
 
 
+def test_harden_cli_extra_crops_join_the_training_set(tiny_es, tmp_path):
+    extra = tmp_path / "extra.npz"
+    rng = np.random.default_rng(0)
+    np.savez(extra, x=rng.integers(0, 256, (10, 32, 24, 1)).astype(np.uint8), chars=np.array(["1"] * 10),
+             meta=json.dumps({"command": "test"}))
+    out = tmp_path / "e.keras"
+    r = run("harden", "--country", "es", "--from", tiny_es, "--samples", 64, "--val-samples", 32, "--epochs", 1,
+            "--extra-crops", extra, "--out", out, "--quiet", "--seed", 3)
+    assert r.exit_code == 0, r.output
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["data"]["n_train"] == 74 and card["data"]["extra_crops"][0]["n"] == 10
+    assert card["data"]["extra_crops"][0]["meta"] == {"command": "test"} and f"--extra-crops {extra}" in card["command"]
+    np.savez(extra, x=np.zeros((2, 32, 24, 1), np.uint8), chars=np.array(["A", "1"]), meta="{}")  # no A on es plates
+    bad = run("harden", "--country", "es", "--from", tiny_es, "--extra-crops", extra, "--out", tmp_path / "b.keras")
+    assert bad.exit_code == 2 and "not in the model's alphabet" in bad.output and "Traceback" not in bad.output
+
+
 def test_harden_cli_from_scratch_with_stickers(tmp_path):
     out = tmp_path / "s.keras"
     r = run("harden", "--country", "es", "--from", "scratch", "--width", 4, "--method", "pgd", "--steps", 2,

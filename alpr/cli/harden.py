@@ -75,6 +75,9 @@ def _robust(model, x, y, eps, seed):
 @click.option("--repeat-ones", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Use each training \"1\" this many times per epoch: more \"1\"s under attack (8 took de-hardened's "
                    "targeted \"1\" success from 5.4 to 2.5-2.7 %).")
+@click.option("--extra-crops", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True, metavar="FILE.npz",
+              help="More labelled training crops, used once per epoch beside the synthetic ones, e.g. printed-and-"
+                   "photographed stickers cut by the pipeline (scripts/sticker_crops.py). Repeatable.")
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True, help="PGD-AT steps (step 2.5 ε / steps).")
 @click.option("--ramp", "ramp_epochs", type=FractionType(low=0.0, high=1000.0), default="1", show_default=True, help="Epochs of linear ε ramp-up.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder caching the generated data (.npz).")
@@ -82,7 +85,7 @@ def _robust(model, x, y, eps, seed):
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @seed_option
 def command(country, method, eps, epochs, samples, val_samples, base, width, out, plot, batch_size, learning_rate, clean_weight,
-            sticker_rate, patch_rate, patch_steps, targeted_rate, repeat_ones, steps, ramp_epochs, cache, force, quiet, seed):
+            sticker_rate, patch_rate, patch_steps, targeted_rate, repeat_ones, extra_crops, steps, ramp_epochs, cache, force, quiet, seed):
     """Adversarially fine-tune the character CNN of --country and save it with its model card.
 
     Fine-tunes --from (default: the shipped undefended model) on freshly generated synthetic crops
@@ -108,6 +111,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
         raise UserError("--targeted-rate needs --method pgd or fgsm-rs")
     import platform
 
+    import numpy as np
+
     from alpr.tf_import import import_tensorflow
 
     tf = import_tensorflow()  # before keras, which would import TensorFlow with its start-up banner
@@ -119,6 +124,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
     from dataclasses import asdict
 
     from defense.report import plot_training
+    from defense.sticker_crops import load_crops
     from defense.training import TARGETED_CHAR, HardenConfig, harden, repeat_class
 
     base = base or country
@@ -139,10 +145,19 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
     cfg = HardenConfig(method=method, eps=eps, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                        clean_weight=clean_weight, sticker_rate=sticker_rate, patch_rate=patch_rate, patch_steps=patch_steps,
                        targeted_rate=targeted_rate, pgd_steps=steps, ramp_epochs=ramp_epochs, seed=seed)
+    extras = []
+    for path in extra_crops:  # read before the data is generated: fail fast
+        try:
+            extras.append((path, *load_crops(path, model.alphabet, model.input_shape)))
+        except ValueError as err:
+            raise UserError(f"--extra-crops {err}") from None
     t0 = time.time()
     x, y = _data(country, samples, seed, cache, not quiet)
     if repeat_ones > 1:
         x, y = repeat_class(x, y, model.alphabet.index(TARGETED_CHAR), repeat_ones)
+    if extras:
+        x = np.concatenate([x, *(e[1] for e in extras)])
+        y = np.concatenate([y, *(e[2] for e in extras)])
     x_val, y_val = _data(country, val_samples, seed + TEST_SEED_OFFSET, cache, not quiet)
     t_data = time.time() - t0
     before = _robust(model, x_val, y_val, eps, seed)
@@ -156,6 +171,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                                "--patch-rate", f"{patch_rate:g}", "--patch-steps", str(patch_steps),
                                *(["--targeted-rate", f"{targeted_rate:g}"] if targeted_rate > 0 else []),
                                *(["--repeat-ones", str(repeat_ones)] if repeat_ones > 1 else []),
+                               *[a for path in extra_crops for a in ("--extra-crops", str(path))],
                                *(["--width", str(width)] if scratch else []), "--steps", str(steps), "--ramp", f"{ramp_epochs:g}", "--seed", str(seed), "--out", str(out)])
     card = {k: model.card[k] for k in ("country", "alphabet", "input_shape", "architecture", "parameters") if k in model.card}
     card.update(
@@ -176,7 +192,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
                                f"L∞ example on {patch_rate:.0%} of each batch" if patch_rate > 0 else "")
                             + (f"; on {targeted_rate:.0%} of the batch's '1's an example aimed at a random other digit "
                                "instead of the untargeted one" if targeted_rate > 0 else "")
-                            + (f"; each training '1' used {repeat_ones} times per epoch" if repeat_ones > 1 else "")),
+                            + (f"; each training '1' used {repeat_ones} times per epoch" if repeat_ones > 1 else "")
+                            + (f"; {sum(len(e[2]) for e in extras)} extra crops (--extra-crops) in the training set" if extras else "")),
             "config": hist["config"], "history": {k: hist[k] for k in ("epoch", "eps", "loss", "train_clean_acc",
                                                                        "train_adv_acc", "val_clean_acc", "val_pgd_acc", "seconds")},
             "guard": {"initial": hist["initial"], "stopped_early": hist["stopped_early"], "best_epoch": hist["best_epoch"], "restored_epoch": hist["restored_epoch"],
@@ -185,7 +202,8 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
             "machine_note": "2 shared CPU cores (TensorFlow CPU)",
         },
         data={"source": "synthetic only: alpr.training.make_dataset (render_plate + jitter + albumentations photometric chain) + defense.augment stickers",
-              "policy": asdict(policy_for(country)), "n_train": int(len(y)), "repeat_ones": repeat_ones, "n_val": int(len(y_val)), "train_seed": seed,
+              "policy": asdict(policy_for(country)), "n_train": int(len(y)), "repeat_ones": repeat_ones,
+              "extra_crops": [{"file": str(path), "n": int(len(ye)), "meta": meta} for path, _, ye, meta in extras], "n_val": int(len(y_val)), "train_seed": seed,
               "val_seed": seed + TEST_SEED_OFFSET},
         metrics={"synthetic_val_n": int(len(y_val)),
                  "synthetic_val_clean_accuracy": round(after[0], 5), f"synthetic_val_pgd20_accuracy_eps{eps * 255:g}": round(after[1], 5),

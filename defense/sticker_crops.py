@@ -49,8 +49,8 @@ def captured_crops(recognizer, stickers: list, n: int, *, country: str, char: st
                    seed: int = 0, progress: bool = True) -> tuple[np.ndarray, dict]:
     """``n`` photos of stickered plates (stickers taken in turn), each character crop as the
     pipeline cuts it. Returns ``(crops, counts)``: the model inputs (``CharModel.crops_to_input``
-    of the recognizer's ``country`` model, on the uint8 grid), float32 ``(k, H, W, 1)`` with
-    k <= n, and ``{"photos", "crops", "unread"}``."""
+    of the recognizer's ``country`` model), float32 ``(k, H, W, 1)`` in [0, 1] with k <= n, and
+    ``{"photos", "crops", "unread"}``."""
     from tqdm import tqdm
 
     if not stickers:
@@ -66,8 +66,7 @@ def captured_crops(recognizer, stickers: list, n: int, *, country: str, char: st
         if crop is not None and crop.size:
             crops.append(crop)
     x = model.crops_to_input(crops) if crops else np.zeros((0, *model.input_shape), np.float32)
-    x = np.round(x * 255.0) / 255.0  # the uint8 grid, as attacks.crops gives
-    return x.astype(np.float32), {"photos": n, "crops": len(crops), "unread": n - len(crops)}
+    return x, {"photos": n, "crops": len(crops), "unread": n - len(crops)}
 
 
 def load_crops(path, alphabet: str, input_shape: tuple) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -118,7 +118,12 @@ def global_masks(grey: np.ndarray) -> list[np.ndarray]:
 
 def component_table(mask: np.ndarray) -> np.ndarray:
     """Connected components of ``mask`` as float rows (x, y, w, h, area), background dropped."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # 16-bit labels give the same table at about half the single-threaded cost of 32-bit ones;
+    # they are safe while the mask cannot hold 65,535 components (8-connected, at most one per
+    # 2x2 block), which holds for every plate-sized mask
+    h, w = mask.shape[:2]
+    labels = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=labels)
     if n <= 1:
         return np.zeros((0, 5), np.float64)
     return stats[1:, :5].astype(np.float64)
@@ -237,11 +242,12 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
             _, _, w, h = cv2.boundingRect(part)
             if h >= 0.55 * char_h and w >= 0.25 * char_h:  # else no box below fits in it
                 tables.append(_opened_components(part))
+    table = np.vstack(tables or [np.zeros((0, 5))])
+    x, y, w, h, area = table.T
+    sized = (0.55 * char_h <= h) & (h <= 1.8 * char_h) & (0.25 * char_h <= w) & (w <= 3.0 * char_h) & (area >= 0.8 * w * h)
     out = []
     hi, wi = grey.shape
-    for x, y, w, h, area in np.vstack(tables or [np.zeros((0, 5))]):
-        if not (0.55 * char_h <= h <= 1.8 * char_h and 0.25 * char_h <= w <= 3.0 * char_h) or area < 0.8 * w * h:
-            continue
+    for x, y, w, h, area in table[sized]:
         x0, y0, x1, y1 = int(x), int(y), int(x + w), int(y + h)
         level = float(np.median(grey[y0:y1, x0:x1]))
         # the surroundings lie past the box's soft edge, which the 5×5 flatness test ate:

@@ -445,3 +445,20 @@ def test_a_shaded_l_is_a_glyph_and_a_grey_box_is_not():
     image[y : y + h, x : x + w] = 120
     kept = drop_flat(np.array(boxes, dtype=float), normalised_grey(image))
     assert kept[:, 0].tolist() == [b[0] for b in boxes[:7]]
+
+
+@pytest.mark.parametrize("shape", [(96, 420), (600, 600)])
+def test_component_table_matches_opencv_32_bit_labels(shape):
+    """16-bit labels (small masks) and 32-bit ones (masks that could hold more components than
+    16 bits count, like the 90,000 isolated pixels here) give OpenCV's own table."""
+    from alpr._components import component_table
+
+    rng = np.random.default_rng(3)
+    mask = (cv2.GaussianBlur(rng.random(shape, dtype=np.float32), (0, 0), 1.5) > 0.5).astype(np.uint8) * 255
+    if shape == (600, 600):
+        mask = np.zeros(shape, np.uint8)
+        mask[::2, ::2] = 255
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+    table = component_table(mask)
+    assert len(table) == n - 1 > 50
+    np.testing.assert_array_equal(table, stats[1:, :5])

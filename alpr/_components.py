@@ -243,8 +243,9 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
             if h >= 0.55 * char_h and w >= 0.25 * char_h:  # else no box below fits in it
                 tables.append(_opened_components(part))
     table = np.vstack(tables or [np.zeros((0, 5))])
-    x, y, w, h, area = table.T
-    sized = (0.55 * char_h <= h) & (h <= 1.8 * char_h) & (0.25 * char_h <= w) & (w <= 3.0 * char_h) & (area >= 0.8 * w * h)
+    _, _, widths, heights, areas = table.T
+    sized = ((0.55 * char_h <= heights) & (heights <= 1.8 * char_h) & (0.25 * char_h <= widths)
+             & (widths <= 3.0 * char_h) & (areas >= 0.8 * widths * heights))
     out = []
     hi, wi = grey.shape
     for x, y, w, h, area in table[sized]:

@@ -447,17 +447,25 @@ def test_a_shaded_l_is_a_glyph_and_a_grey_box_is_not():
     assert kept[:, 0].tolist() == [b[0] for b in boxes[:7]]
 
 
-@pytest.mark.parametrize("shape", [(96, 420), (600, 600)])
-def test_component_table_matches_opencv_32_bit_labels(shape):
-    """16-bit labels (small masks) and 32-bit ones (masks that could hold more components than
-    16 bits count, like the 90,000 isolated pixels here) give OpenCV's own table."""
+def _blobs(shape) -> np.ndarray:
+    """A random mask of blobs (plate-sized: 16-bit labels)."""
+    noise = np.random.default_rng(3).random(shape, dtype=np.float32)
+    return (cv2.GaussianBlur(noise, (0, 0), 1.5) > 0.5).astype(np.uint8) * 255
+
+
+def _specks(shape) -> np.ndarray:
+    """Isolated pixels on every other row and column: 90,000 components in 600 x 600, more than
+    16-bit labels count (32-bit labels)."""
+    mask = np.zeros(shape, np.uint8)
+    mask[::2, ::2] = 255
+    return mask
+
+
+@pytest.mark.parametrize("mask", [_blobs((96, 420)), _specks((600, 600))], ids=["blobs", "specks"])
+def test_component_table_matches_opencv_32_bit_labels(mask):
+    """``component_table`` gives OpenCV's own table, whichever label type it picks."""
     from alpr._components import component_table
 
-    rng = np.random.default_rng(3)
-    mask = (cv2.GaussianBlur(rng.random(shape, dtype=np.float32), (0, 0), 1.5) > 0.5).astype(np.uint8) * 255
-    if shape == (600, 600):
-        mask = np.zeros(shape, np.uint8)
-        mask[::2, ::2] = 255
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     table = component_table(mask)
     assert len(table) == n - 1 > 50

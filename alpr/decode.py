@@ -131,7 +131,7 @@ class _Search:
         self.log_probs[sorted(i for i in unknown if 0 <= i < self.n)] = 0.0  # fits every slot equally
         self.column = {c: i for i, c in enumerate(alphabet)}
         self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        self.table_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        self.scoring_cache: dict[int, _Scoring | None] = {}
         self.unseen_cache: dict[tuple, np.ndarray] = {}
 
     def _merge_alike(self, cols: list[int]) -> None:
@@ -156,23 +156,37 @@ class _Search:
                 self.slot_cache[allowed] = (sub[np.arange(self.n), arg], np.asarray(cols)[arg])
         return self.slot_cache[allowed]
 
-    def table(self, template: plates.Template, kept: tuple[int, ...]):
-        """(N, L) best log-probs and columns of every box in every slot, or None if a slot is unreadable."""
+    def scoring(self, slots: int, kept: tuple[int, ...]):
+        """The templates of ``slots`` characters that this alphabet can read, as a ``_Scoring``
+        (cached: fixed grammars do not depend on ``kept``), or None if there are none."""
+        template_set = _template_set(self.country, slots)
+        if not template_set.templates:
+            return None
         if self.country == "eu":
             runs = self.kind_runs(kept)
             if runs is None:  # the alphabet has neither letters nor digits
                 return None
             per_box, box_cols = runs
-            width = len(template.slots)
-            return np.repeat(per_box[:, None], width, axis=1), np.repeat(box_cols[:, None], width, axis=1)
-        if template.slots not in self.table_cache:  # fixed-grammar tables do not depend on ``kept``
-            columns = [self.best_in_slot(allowed) for allowed in template.slots]
-            # np.array(...).T: the same (N, L) tables as np.stack(..., axis=1), at a third of its
-            # cost for these small arrays (the provincial Spanish templates make thousands per plate)
-            self.table_cache[template.slots] = None if any(c is None for c in columns) else (
-                np.array([c[0] for c in columns]).T, np.array([c[1] for c in columns]).T
-            )
-        return self.table_cache[template.slots]
+            return _Scoring(template_set.templates, template_set.slot_ids, template_set.spans, template_set.has_span,
+                            per_box[:, None], box_cols[:, None])
+        if slots not in self.scoring_cache:
+            self.scoring_cache[slots] = self._fixed_scoring(template_set)
+        return self.scoring_cache[slots]
+
+    def _fixed_scoring(self, template_set: "_TemplateSet"):
+        """``scoring`` of a fixed grammar: the best log-prob and column of every box for each
+        distinct set of allowed characters, and the templates none of whose slots is unreadable."""
+        columns = [self.best_in_slot(allowed) for allowed in template_set.vocab]
+        readable = np.array([c is not None for c in columns], dtype=bool)
+        usable = np.flatnonzero(readable[template_set.slot_ids].all(axis=1))
+        if len(usable) == 0:
+            return None
+        filler = (np.zeros(self.n), np.zeros(self.n, dtype=int))  # for sets no usable template needs
+        columns = [c if c is not None else filler for c in columns]
+        scores = np.array([c[0] for c in columns]).T  # (N, V), as np.stack(..., axis=1)
+        cols = np.array([c[1] for c in columns]).T
+        return _Scoring(tuple(template_set.templates[t] for t in usable), template_set.slot_ids[usable],
+                        template_set.spans, template_set.has_span[usable], scores, cols)
 
     def kind_runs(self, kept: tuple[int, ...]):
         """Viterbi over letter/digit runs of the ``kept`` boxes: ``(N,)`` log-prob of each box's
@@ -203,46 +217,61 @@ class _Search:
         return per_box, box_cols
 
     def run(self, *, missing: int) -> Decoded | None:
+        """The best reading with ``missing`` unseen slots: over the kept subsets (in order),
+        then the templates, then the placements of the kept boxes into the slots, the first
+        reading with the highest score (each subset's templates are scored in one gather)."""
         best: Decoded | None = None
         # with every slot holding a box read as a character, the spans to see are seen
         check_spans = bool(missing) or bool(self.hidden.any())
         for kept, skipped in _with_skipped_stickers(_kept_subsets(self.n, self.max_drop), self.stickers):
             m = len(kept)
+            scoring = self.scoring(m + missing, kept)
+            if scoring is None:
+                continue
             fixed_cost = DROP_COST * (self.n - m - len(skipped)) + STICKER_COST * len(skipped) + MISSING_COST * missing
-            kept_gaps = _gaps_after_dropping(kept, (self.gaps - skipped) | {s + 1 for s in skipped})
             rows = np.asarray(kept)
-            for template in plates.templates(self.country, m + missing):
-                table = self.table(template, kept)
-                if table is None:
-                    continue
-                scores, cols = table
-                placements = _placements(m + missing, m)
-                totals = scores[rows, placements].sum(axis=1) - fixed_cost
-                if check_spans:
-                    for span in template.seen_spans:
-                        totals[self.unseen(range(*span), kept, m + missing)] = -np.inf
-                # gap penalties only lower a total: one not above the best so far cannot win (exact pruning)
-                bound = -np.inf if best is None else best.log_score
-                if not totals.max() > bound:
-                    continue
-                for k in np.flatnonzero(totals > bound):
-                    total = float(totals[k])
-                    if best is not None and total <= best.log_score:
-                        continue
-                    observed = tuple(int(i) for i in placements[k])
-                    total -= GAP_MISMATCH_COST * _gap_mismatches(template, observed, kept_gaps)
-                    if best is None or total > best.log_score:
-                        best = self._decoded(template, kept, observed, cols, total, missing)
+            placements = _placements(m + missing, m)
+            # each reading's log-probs in a C-ordered row, so they add up in the order (and to the
+            # last bit) one template's (K, m) table did
+            picked = np.ascontiguousarray(scoring.scores[rows, scoring.slot_ids[:, placements]])  # (T, K, m)
+            totals = picked.sum(axis=-1) - fixed_cost
+            if check_spans and scoring.spans:
+                unseen = self.unseen(scoring.spans, kept, m + missing)  # (S, K)
+                totals[np.any(scoring.has_span[:, :, None] & unseen[None], axis=1)] = -np.inf
+            # gap penalties only lower a total: one not above the best so far cannot win (exact
+            # pruning); the rest are tried best first, until the next cannot reach the leader
+            bound = -np.inf if best is None else best.log_score
+            flat = totals.ravel()
+            candidates = np.flatnonzero(flat > bound)
+            if len(candidates) == 0:
+                continue
+            candidates = candidates[np.argsort(-flat[candidates], kind="stable")]
+            kept_gaps = _gaps_after_dropping(kept, (self.gaps - skipped) | {s + 1 for s in skipped})
+            top, top_at = -np.inf, -1
+            for at in candidates.tolist():
+                total = float(flat[at])
+                if total < top:
+                    break
+                t, k = divmod(at, len(placements))
+                total -= GAP_MISMATCH_COST * _gap_mismatches(scoring.templates[t], tuple(placements[k].tolist()), kept_gaps)
+                if total > top or (total == top and at < top_at):  # ties go to the earlier reading
+                    top, top_at = total, at
+            if top > bound:
+                t, k = divmod(top_at, len(placements))
+                best = self._decoded(scoring.templates[t], kept, tuple(placements[k].tolist()),
+                                     scoring.cols[:, scoring.slot_ids[t]], top, missing)
         return best
 
-    def unseen(self, group: range, kept: tuple[int, ...], slots: int) -> np.ndarray:
-        """(K,) whether each placement of the ``kept`` boxes into ``slots`` slots leaves the
-        slots of ``group`` without a box read as a character (unseen or known to be hidden)."""
-        key = (group.start, group.stop, kept, slots)
-        if key not in self.unseen_cache:  # the same for every province of a length
+    def unseen(self, spans: tuple[tuple[int, int], ...], kept: tuple[int, ...], slots: int) -> np.ndarray:
+        """(S, K) whether each placement of the ``kept`` boxes into ``slots`` slots leaves the
+        slots of each span (start, stop) without a box read as a character (unseen or known to
+        be hidden)."""
+        key = (spans, kept, slots)
+        if key not in self.unseen_cache:
             placements = _placements(slots, len(kept))
-            inside = (placements >= group.start) & (placements < group.stop)
-            self.unseen_cache[key] = ~np.any(inside & ~self.hidden[np.asarray(kept)], axis=1)
+            starts, stops = np.array(spans).T[:, :, None, None]
+            inside = (placements >= starts) & (placements < stops)  # (S, K, m)
+            self.unseen_cache[key] = ~np.any(inside & ~self.hidden[np.asarray(kept)], axis=2)
         return self.unseen_cache[key]
 
     def _decoded(self, template, kept, observed, cols, total, missing) -> Decoded:
@@ -261,6 +290,47 @@ class _Search:
             groups.append("".join(chars[start : start + size]))
             start += size
         return Decoded(self.country, tuple(groups), tuple(confs), tuple(seen), total, missing)
+
+
+@dataclass(frozen=True)
+class _TemplateSet:
+    """The templates of one country and length as arrays: ``slot_ids[t, s]`` indexes in ``vocab``
+    the characters template ``t`` allows in slot ``s``; ``has_span[t, j]``: template ``t`` has
+    the seen span ``spans[j]`` (see ``Template.seen_spans``)."""
+
+    templates: tuple[plates.Template, ...]
+    vocab: tuple[str, ...]
+    slot_ids: np.ndarray  # (T, L)
+    spans: tuple[tuple[int, int], ...]
+    has_span: np.ndarray  # (T, S) bool
+
+
+@lru_cache(maxsize=None)
+def _template_set(country: str, n: int) -> _TemplateSet:
+    """``plates.templates(country, n)`` as a ``_TemplateSet`` (built once)."""
+    templates = plates.templates(country, n)
+    vocab = tuple(dict.fromkeys(allowed for t in templates for allowed in t.slots))
+    index = {allowed: i for i, allowed in enumerate(vocab)}
+    slot_ids = np.array([[index[a] for a in t.slots] for t in templates], dtype=np.intp).reshape(len(templates), n)
+    spans = tuple(dict.fromkeys(span for t in templates for span in t.seen_spans))
+    has_span = np.array([[span in t.seen_spans for span in spans] for t in templates], dtype=bool)
+    has_span = has_span.reshape(len(templates), len(spans))
+    slot_ids.flags.writeable = has_span.flags.writeable = False  # shared by every search
+    return _TemplateSet(templates, vocab, slot_ids, spans, has_span)
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """What ``_Search.run`` scores the readable templates of one length with: their
+    ``slot_ids`` into the (N, V) ``scores`` (each box's best log-prob among a slot's allowed
+    characters) and ``cols`` (that character's column), and their seen spans (as ``_TemplateSet``)."""
+
+    templates: tuple[plates.Template, ...]
+    slot_ids: np.ndarray  # (T, L)
+    spans: tuple[tuple[int, int], ...]
+    has_span: np.ndarray  # (T, S) bool
+    scores: np.ndarray  # (N, V)
+    cols: np.ndarray  # (N, V)
 
 
 def _gap_mismatches(template: plates.Template, observed: tuple[int, ...], kept_gaps: frozenset[int]) -> int:

@@ -1,8 +1,11 @@
 """Grammar-aware decoding picks the most probable valid plate."""
 
+import itertools
+
 import numpy as np
 import pytest
 
+from alpr import decode as dec
 from alpr import plates
 from alpr.decode import decode, decode_greedy
 
@@ -174,3 +177,61 @@ def test_template_seen_spans():
     assert german.seen_spans == ((0, 2), (2, 4), (4, 7))
     red = next(t for t in plates.templates("de", 7) if t.group_sizes == (2, 5))
     assert red.seen_spans == ((0, 2), (2, 3), (3, 4)) and red.slots[2:4] == ("0", "3467")
+
+
+def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing):
+    """Every reading of ``decode``'s search with ``missing`` unseen slots, scored plainly (each
+    subset, template and placement, no pruning): ``(log_score, groups, boxes read)`` tuples."""
+    n = len(probs)
+    log_probs = np.log(np.maximum(probs, 1e-9))
+    log_probs[sorted(unknown)] = 0.0
+    hidden = set(unknown)
+    out = []
+    for kept, skipped in dec._with_skipped_stickers(dec._kept_subsets(n, 2), frozenset(stickers)):
+        m = len(kept)
+        kept_gaps = dec._gaps_after_dropping(kept, (frozenset(gaps) - skipped) | {s + 1 for s in skipped})
+        fixed = dec.DROP_COST * (n - m - len(skipped)) + dec.STICKER_COST * len(skipped) + dec.MISSING_COST * missing
+        for template in plates.templates(country, m + missing):
+            allowed = [[c for c in slot if c in alphabet] for slot in template.slots]
+            if not all(allowed):
+                continue
+            for observed in itertools.combinations(range(m + missing), m):
+                by_slot = dict(zip(observed, kept))
+                if any(all(by_slot.get(s) in (None, *hidden) for s in range(*span)) for span in template.seen_spans):
+                    continue
+                chars, total = ["?"] * len(template.slots), -fixed
+                for slot, box in by_slot.items():
+                    best = max(allowed[slot], key=lambda c: log_probs[box, alphabet.index(c)])
+                    total += log_probs[box, alphabet.index(best)]
+                    chars[slot] = "?" if box in hidden else best
+                total -= dec.GAP_MISMATCH_COST * dec._gap_mismatches(template, observed, kept_gaps)
+                sizes = np.cumsum((0,) + template.group_sizes)
+                seen = tuple(box for box in kept if box not in hidden)
+                out.append((total, tuple("".join(chars[a:b]) for a, b in zip(sizes, sizes[1:])), seen))
+    return out
+
+
+@pytest.mark.parametrize("country, extra", [("de", ""), ("es", ""), ("es", "AEIOU")])
+def test_search_finds_the_best_reading_of_an_exhaustive_one(country, extra):
+    """The search's pruning and its scoring of all templates at once change nothing: on random
+    boxes it returns a best reading of the plain enumeration of every reading."""
+    alphabet = plates.ALPHABETS[country] + extra
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n = int(rng.integers(2, 9))
+        logits = rng.normal(size=(n, len(alphabet))) * rng.choice([0.5, 2.0, 6.0])
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        gaps = {int(i) for i in rng.choice(np.arange(1, n), size=int(rng.integers(0, 3)))}
+        unknown = {int(i) for i in rng.choice(n, size=int(rng.integers(0, 2)))}
+        stickers = {int(i) for i in rng.choice(n, size=int(rng.integers(0, 2)))} if country == "de" else set()
+        for missing in (0, 1):
+            result = dec._Search(probs, alphabet, country, frozenset(gaps), 2, frozenset(unknown),
+                                 frozenset(stickers)).run(missing=missing)
+            readings = _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing)
+            if not readings:
+                assert result is None
+                continue
+            top = max(r[0] for r in readings)
+            assert result.log_score == pytest.approx(top, abs=1e-9)
+            assert (result.groups, result.kept) in {(g, k) for s, g, k in readings if s >= top - 1e-9}

@@ -239,7 +239,8 @@ class Recognizer:
         """Read an image that is already just the plate (detection skipped); ``None`` if no valid plate fits.
 
         A crop of a plate seen from the side (sloping text line) or rolled (leaning strokes) is
-        also read levelled by :mod:`alpr.deskew`, and the most confident valid reading wins.
+        also read levelled by :mod:`alpr.deskew`, and the most confident valid reading wins (a
+        complete first reading whose confidence rounds to 1 cannot be beaten and is kept at once).
         A crop read under ``INVERT_BELOW`` confidence (or not at all) that looks light on dark
         (``light_on_dark``) is read again inverted, for plates with light characters on a dark or
         coloured plate (Spanish temporary and public-service plates); that reading wins if it is
@@ -271,6 +272,8 @@ class Recognizer:
         """``plate`` (``crop``'s reading) or, if ``crop``'s text line slopes or its strokes lean
         and a levelled version of it reads better, that reading. ``known_plate``: see
         ``_read_rectified``."""
+        if plate is not None and _rank(plate) == _TOP_RANK:
+            return plate  # no levelled reading could rank higher: spare the estimate and the rereads
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
         to_image = _plate_to_image(crop.shape, quad)
@@ -421,6 +424,10 @@ def _rank(plate: Plate) -> tuple[float, int]:
     then fewer unread positions (finer confidence differences are noise of the CNN, while a
     character the other reading left unread is evidence)."""
     return round(plate.confidence / CONFIDENCE_STEP), -plate.missing
+
+
+#: The highest ``_rank``: a complete reading whose confidence rounds to 1.
+_TOP_RANK = (round(1 / CONFIDENCE_STEP), 0)
 
 
 def _significant(shear: float) -> float:

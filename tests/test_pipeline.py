@@ -294,6 +294,26 @@ def test_of_two_about_as_confident_readings_the_fuller_one_ranks_first():
     assert _rank(gappy) > _rank(unsure)  # a clearly more confident reading still wins
 
 
+def test_a_reading_of_the_top_rank_is_not_read_levelled(readers, monkeypatch):
+    """No levelled reading can outrank a complete reading whose confidence rounds to 1, so its
+    crop is neither measured for a slope nor read again."""
+    from alpr import deskew, pipeline
+    from alpr.pipeline import Plate, _rank
+
+    measured = []
+    monkeypatch.setattr(deskew, "estimate_shears", lambda crop: measured.append(crop) or (0.2, 0.0))
+    crop = render_plate(country="es", rng=np.random.default_rng(3), height_px=110, style={}).image
+    h, w = crop.shape[:2]
+    quad = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    top = Plate("1234BCD", "es", 0.996, [])
+    assert _rank(top) == pipeline._TOP_RANK
+    assert readers["es"]._levelled_if_better(crop, quad, 1.0, top, known_plate=True) is top
+    assert not measured
+    for plate in (Plate("1234BCD", "es", 0.994, []), Plate("1234BC", "es", 0.999, [], missing=1), None):
+        readers["es"]._levelled_if_better(crop, quad, 1.0, plate, known_plate=True)
+    assert len(measured) == 3
+
+
 def test_provincial_plates_with_vowels_are_read_though_the_es_model_has_none(readers):
     rng = np.random.default_rng(5)
     rendered = []

@@ -19,8 +19,18 @@ from alpr import _components as comp
 from alpr._band import drop_band, drop_coloured, drop_flat, find_band, sticker_like
 from alpr._geometry import box_cover
 
-#: Working height the crop is resized to (characters are then 30-70 px tall).
+#: Working height a crop is enlarged to (characters are then 30-70 px tall; the boxes are mapped
+#: back, so the CNN reads the crop's own pixels).
 WORK_HEIGHT = 96
+#: Working height a crop taller than ``WORK_HEIGHT`` is reduced to (bilinearly, from half size
+#: up: its 2x2 footprint then covers each output pixel, at a fifth of INTER_AREA's cost).
+#: Segmenting a 110 px rectified plate takes about 65 % of the time this way as at 96 px with
+#: INTER_AREA, and reads as well (2026-12-06): plates rectified from rendered photos 486 vs 482
+#: of 600 exact, openalpr-eu 87 vs 84, UC3M-LP crops (115 of them taller than 96 px) 1781 vs
+#: 1779 of 2056, UC3M-LP photos 88 vs 90 of 401 plates read (precision 0.967 vs 0.968). Small
+#: crops stay enlarged to 96: blurred by enlarging, they lose glyphs at 72 (UC3M-like rendered
+#: crops, ``eval_synthetic_crops.py``: 9 fewer of 2,600), and at 64 the blurriest fell a point.
+REDUCED_WORK_HEIGHT = 72
 _MAX_WORK_WIDTH = 900
 #: Crops wider than this (width / height) are single-row plates; two-row plates are squarer.
 _TWO_ROW_MAX_ASPECT = 2.6
@@ -131,9 +141,9 @@ def _paper_colour(image: np.ndarray) -> tuple[int, int, int]:
 def _segment(image: np.ndarray, known_plate: bool) -> Segmentation:
     """``segment`` of a BGR uint8 image that is no noise."""
     h0, w0 = image.shape[:2]
-    scale = min(WORK_HEIGHT / h0, _MAX_WORK_WIDTH / w0)
+    scale = min((WORK_HEIGHT if h0 <= WORK_HEIGHT else REDUCED_WORK_HEIGHT) / h0, _MAX_WORK_WIDTH / w0)
     size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
-    work = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    work = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR)
     grey = comp.normalised_grey(work)
     if not grey.any():
         return Segmentation()

@@ -5,7 +5,7 @@ pointing out boxes that may be a German plate's registration stickers."""
 import cv2
 import numpy as np
 
-from alpr._components import chroma, inner, median, percentiles, spread
+from alpr._components import chroma, inner, mean_of, median, percentiles, spread
 
 #: The EU band's share of a plate's width (about 45 of 520 mm, with some margin), and how much
 #: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
@@ -78,9 +78,9 @@ def drop_coloured(boxes: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     at least that much) is: the strokes of a plate written in colour (German red dealer plates,
     green tax-exempt ones) are as colourful as the band, but so are all of them."""
     patches = [chroma[y : y + h, x : x + w] for x, y, w, h in boxes.astype(int)]
-    means = np.array([p.mean() if p.size else 0.0 for p in patches])
+    means = np.array([mean_of(p) if p.size else 0.0 for p in patches])
     level = max(median(means) + 35, 50)
-    share = np.array([(p > level + 15).mean() if p.size else 0.0 for p in patches])
+    share = np.array([mean_of(p > level + 15) if p.size else 0.0 for p in patches])
     return boxes[~((means > level) | (share > median(share) + _COLOURED_SHARE))]
 
 
@@ -102,7 +102,7 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
     contrast = max(paper - ink, 1)
     grey_box = flat & (med > ink + 0.12 * contrast) & (med < paper - 0.07 * contrast)
     # an L or a 0 has a paper-light inside, a little shaded, and its strokes round it
-    strokes = np.array([(p < ink + 0.3 * contrast).mean() if p.size else 0.0 for p in patches])
+    strokes = np.array([mean_of(p < ink + 0.3 * contrast) if p.size else 0.0 for p in patches])
     glyph = (med > paper - _STROKED_INSIDE * contrast) & (strokes >= 0.1) & (strokes <= 0.7)
     return boxes[~(grey_box & ~glyph)]
 
@@ -153,7 +153,7 @@ def sticker_like(boxes: np.ndarray, grey: np.ndarray, colour, occluded=()) -> li
     if len(glyphs) < 3:
         return []
     sat = colour[0]
-    level = median([sat[y : y + h, x : x + w].mean() for x, y, w, h in glyphs])
+    level = median([mean_of(sat[y : y + h, x : x + w]) for x, y, w, h in glyphs])
     x0, y0 = glyphs[:, :2].min(axis=0)
     x1, y1 = (glyphs[:, :2] + glyphs[:, 2:]).max(axis=0)
     ink_level, _ = cv2.threshold(grey[y0:y1, x0:x1], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)  # ink below
@@ -167,7 +167,7 @@ def sticker_like(boxes: np.ndarray, grey: np.ndarray, colour, occluded=()) -> li
             continue
         rows = (patch <= ink_level).mean(axis=1)
         top, lower = rows[: int(0.55 * h)], rows[int(0.4 * h) : max(int(0.8 * h), int(0.4 * h) + 1)]
-        colourful = sat[y : y + h // 2, x : x + w].mean() > level + _STICKER_CHROMA
+        colourful = mean_of(sat[y : y + h // 2, x : x + w]) > level + _STICKER_CHROMA
         disc = len(top) > 0 and (top >= 0.75).mean() > _STICKER_SOLID and lower.min() < _STICKER_BLANK
         if colourful or disc:
             found.append(i)

@@ -54,6 +54,16 @@ def median(values) -> float:
     return (float(a) + float(b)) / 2
 
 
+def mean_of(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a boolean or integer array (NaN when empty) without numpy's
+    overhead: the integer sum is exact, and so is its division, as in numpy's float64 mean."""
+    if values.size == 0:
+        return float("nan")
+    if values.dtype == bool:
+        return np.count_nonzero(values) / values.size
+    return int(values.sum(dtype=np.int64)) / values.size
+
+
 def percentiles(values, qs) -> list[float]:
     """``np.percentile(values, qs)`` (linear interpolation, the same float64 arithmetic) for a
     non-empty array of integers or floats without NaNs, without numpy's overhead."""
@@ -256,7 +266,7 @@ def flat_grey_boxes(image_bgr: np.ndarray, char_h: float, colour=None) -> np.nda
         grow, pad = 2, max(3, int(0.1 * char_h))
         sides = [grey[max(0, y0 - grow - pad) : max(0, y0 - grow), x0:x1], grey[y1 + grow : y1 + grow + pad, x0:x1],
                  grey[y0:y1, max(0, x0 - grow - pad) : max(0, x0 - grow)], grey[y0:y1, x1 + grow : x1 + grow + pad]]
-        differ = [float(np.mean(np.abs(p - level) > thr)) if p.size else 1.0 for p in sides]
+        differ = [mean_of(np.abs(p - level) > thr) if p.size else 1.0 for p in sides]
         if min(differ) < 0.6:
             continue  # blends into its surroundings on some side: flat background, not a box
         box = (max(0, x - grow), max(0, y - grow), min(w + 2 * grow, wi - x + grow), min(h + 2 * grow, hi - y + grow))

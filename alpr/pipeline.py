@@ -303,11 +303,14 @@ class Recognizer:
         stickers = {int(i) for i in seg.stickers}
         best: Decoded | None = None
         probs_by_model: dict[int, np.ndarray] = {}
+        inputs_by_shape: dict[tuple[int, ...], np.ndarray] = {}  # models of one input shape share it
 
         def probs_of(model: CharModel) -> np.ndarray:
             if id(model) not in probs_by_model:
                 with self._stage("cnn"):
-                    probs_by_model[id(model)] = softmax(self._logits[id(model)](model.crops_to_input(chars)))
+                    if model.input_shape not in inputs_by_shape:
+                        inputs_by_shape[model.input_shape] = model.crops_to_input(chars)
+                    probs_by_model[id(model)] = softmax(self._logits[id(model)](inputs_by_shape[model.input_shape]))
             return probs_by_model[id(model)]
 
         for country, model in self.models.items():

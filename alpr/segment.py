@@ -400,7 +400,7 @@ def _clean_between(boxes: np.ndarray, mask: np.ndarray, greys: np.ndarray) -> bo
     for x, _, w, _ in np.vstack([boxes[:, :4], on_row]).astype(int):
         inside[max(0, x - x0) : max(0, x - x0 + w)] = True
     outside = band[:, ~inside]
-    return outside.size == 0 or float(outside.mean()) < 0.6
+    return outside.size == 0 or comp.mean_of(outside) < 0.6
 
 
 def _absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -470,3 +470,14 @@ def test_component_table_matches_opencv_32_bit_labels(mask):
     table = component_table(mask)
     assert len(table) == n - 1 > 50
     np.testing.assert_array_equal(table, stats[1:, :5])
+
+
+def test_mean_of_is_numpys_mean_to_the_last_bit():
+    from alpr._components import mean_of
+
+    rng = np.random.default_rng(4)
+    for shape in [(1, 1), (3, 7), (37, 23), (96, 420)]:
+        values = rng.integers(0, 256, size=shape).astype(np.uint8)
+        for array in (values, values > 100, values[:, ::3]):
+            assert mean_of(array) == float(array.mean())
+    assert np.isnan(mean_of(np.zeros((0, 4), np.uint8)))

@@ -253,7 +253,8 @@ class _Search:
                 if total < top:
                     break
                 t, k = divmod(at, len(placements))
-                total -= GAP_MISMATCH_COST * _gap_mismatches(scoring.templates[t], tuple(placements[k].tolist()), kept_gaps)
+                observed = tuple(placements[k].tolist())
+                total -= GAP_MISMATCH_COST * _gap_mismatches(scoring.templates[t], observed, kept_gaps)
                 if total > top or (total == top and at < top_at):  # ties go to the earlier reading
                     top, top_at = total, at
             if top > bound:

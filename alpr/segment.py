@@ -25,9 +25,10 @@ WORK_HEIGHT = 96
 #: Working height a crop taller than ``WORK_HEIGHT`` is reduced to (bilinearly, from half size
 #: up: its 2x2 footprint then covers each output pixel, at a fifth of INTER_AREA's cost).
 #: Segmenting a 110 px rectified plate takes about 65 % of the time this way as at 96 px with
-#: INTER_AREA, and reads as well (2026-12-06): plates rectified from rendered photos 486 vs 482
+#: INTER_AREA, and reads about as well (2026-12-06): plates rectified from rendered photos 486 vs 482
 #: of 600 exact, openalpr-eu 87 vs 84, UC3M-LP crops (115 of them taller than 96 px) 1781 vs
-#: 1779 of 2056, UC3M-LP photos 88 vs 90 of 401 plates read (precision 0.967 vs 0.968). Small
+#: 1779 of 2056, UC3M-LP photos 88 vs 90 of 401 plates read (precision 0.967 vs 0.968), the
+#: turned photos of ``scripts/eval_tilted.py`` 9 plates fewer of about 1,300. Small
 #: crops stay enlarged to 96: blurred by enlarging, they lose glyphs at 72 (UC3M-like rendered
 #: crops, ``eval_synthetic_crops.py``: 9 fewer of 2,600), and at 64 the blurriest fell a point.
 REDUCED_WORK_HEIGHT = 72

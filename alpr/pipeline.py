@@ -84,6 +84,17 @@ INVERTED_MIN_CONFIDENCE = 0.9
 #: the way from its 5th to its 95th percentile: the plate, which covers most of it, is darker than
 #: its characters. Rendered crops: 99 % of light-on-dark ones below 0.48, 99 % of the others above 0.47.
 LIGHT_ON_DARK_BELOW = 0.5
+#: A photo is taken for a plate close-up (a plate cut loosely out of a larger photo, given without
+#: ``--crop``) when a detector candidate spans at least this share of its width and of its
+#: height; such a photo is also read whole, as ``read_crop`` reads a crop (see ``read``). Of 400
+#: rendered close-ups (``alpr.synth.scene.render_close_up``: margins of 0-25 % of the plate's
+#: width at the sides, 5-90 % of its height above and below) 395 pass; of the benchmark's 200
+#: photos (640x480, plates up to 90 % of the width but seldom a third of the height), 7.
+CLOSE_UP_FROM = (0.5, 1 / 3)
+#: A photo in which nothing is found is read whole when its width is this many times its height
+#: or more (up to ``CLOSE_UP_ASPECT[1]``): a tight plate crop, which the detector may miss as its
+#: edges are the frame's. Photos are 4:3 to 2:1; one-row EU plates are 4.7:1.
+CLOSE_UP_ASPECT = (2.5, 6.0)
 
 
 @dataclass
@@ -127,19 +138,21 @@ class Recognizer:
         max_candidates: how many detector candidates are read per photo.
         small_plates: the detector's learned cue looks at photos 1.5x larger (see
             ``alpr.detect.detect``): more small plates in low-resolution street photos, slower.
+        close_ups: ``read`` also reads a photo that its plate fills whole, as a crop (see ``read``).
     """
 
     def __init__(self, country: str = "auto", model=None, *, min_confidence: float = 0.5, max_candidates: int = 6,
-                 small_plates: bool = False):
+                 small_plates: bool = False, close_ups: bool = True):
         if country not in COUNTRY_CHOICES:
             raise ValueError(f"unknown country {country!r}; expected one of {', '.join(COUNTRY_CHOICES)}")
         self.country = country
         # what a worker process needs to build the same Recognizer (read_many with workers)
         self._arguments = dict(country=country, model=model, min_confidence=min_confidence,
-                               max_candidates=max_candidates, small_plates=small_plates)
+                               max_candidates=max_candidates, small_plates=small_plates, close_ups=close_ups)
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
         self.small_plates = bool(small_plates)
+        self.close_ups = bool(close_ups)
         countries = AUTO_COUNTRIES if country == "auto" else (country,)
         shared = _as_model(model) if model is not None else None
         self.models: dict[str, CharModel] = {c: shared or _as_model(DEFAULT_MODELS[c]) for c in countries}
@@ -184,33 +197,22 @@ class Recognizer:
         (too small, no valid text) are dropped. A plate the learned detector only drew a box
         around is read from the plate outline fitted inside that box (``plate_in_box``), and a
         plate outline is read lengthened at the left (``OUTLINE_LEFT_MARGIN``); ``Plate.quad`` is
-        the quad read."""
+        the quad read.
+
+        With ``close_ups``, a photo that looks like a plate close-up (``close_up_score``) is also
+        read whole, as ``read_crop`` reads it: that reading is the photo's one plate when it ranks
+        at least as high as the best plate read from the candidates (the detector's outline of a
+        plate that fills the frame often cuts a character off)."""
         image = _check_image(image)
         candidates = self.detect(image) if detections is None else detections
-        found: list[Plate] = []
-        for det in candidates:
-            # a candidate overlapping a plate already read (from a better candidate) is not read
-            box = quad_bbox(_rounded(det.quad))
-            if any(box_iou(box, quad_bbox(other.quad)) > 0.3 for other in found):
-                continue
-            with self._stage("rectify"):
-                # the net's box would squeeze a tilted plate: read the plate fitted inside it
-                # (rendered photos turned by 10 degrees, seed 77, es: 14 -> 22 of the 34 boxed
-                # plates read; 21 from their true outlines)
-                if det.boxed:
-                    quad = plate_in_box(image, det.quad)
-                else:
-                    quad = lengthened(det.quad, OUTLINE_LEFT_MARGIN, 0.0)
-                crop = detect.rectify(image, quad)
-            plate = self._read_rectified(crop, quad, det.score)
-            # A level outline quad is already rectified (levelling every candidate gained 0.7
-            # points of UC3M-LP recall for an extra estimate per candidate), but a plate fitted
-            # in the net's box may still lean, and so may a sloping outline (LEVEL_SLOPED_FROM)
-            if det.boxed or _slope_degrees(quad) >= LEVEL_SLOPED_FROM:
-                plate = self._levelled_if_better(crop, quad, det.score, plate, known_plate=False)
-            if plate is not None and plate.confidence >= self.min_confidence:
-                found.append(plate)
-        return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
+        found = self._read_candidates(image, candidates)
+        score = close_up_score(image.shape, candidates) if self.close_ups else None
+        if score is not None:
+            whole = self._read_whole(image, score)
+            if whole is not None and whole.confidence >= self.min_confidence \
+                    and (not found or _rank(whole) >= _rank(found[0])):
+                return [whole]
+        return found
 
     def read_many(self, images: Iterable[np.ndarray], workers: int = 1) -> Iterator[list[Plate]]:
         """``read`` of each BGR photo of ``images``, in order, with the same results, but faster
@@ -247,18 +249,48 @@ class Recognizer:
         the more confident one and reaches ``INVERTED_MIN_CONFIDENCE`` (a dark-on-light plate
         read inverted gives a few unsure readings, which must not replace its own).
         """
-        plate_image = _check_image(plate_image)
+        return self._read_whole(_check_image(plate_image), 1.0)
+
+    # ------------------------------------------------------------------ internals
+
+    def _read_whole(self, plate_image: np.ndarray, score: float) -> Plate | None:
+        """``read_crop``'s reading of ``plate_image``, reported with detection score ``score``."""
         h, w = plate_image.shape[:2]
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-        plate = self._read_levelled(plate_image, quad, 1.0)
+        plate = self._read_levelled(plate_image, quad, score)
         if (plate is None or plate.confidence < INVERT_BELOW) and light_on_dark(plate_image):
-            inverted = self._read_levelled(_inverted_grey(plate_image), quad, 1.0)
+            inverted = self._read_levelled(_inverted_grey(plate_image), quad, score)
             if inverted is not None and inverted.confidence >= INVERTED_MIN_CONFIDENCE \
                     and (plate is None or _rank(inverted) > _rank(plate)):
                 plate = inverted
         return plate
 
-    # ------------------------------------------------------------------ internals
+    def _read_candidates(self, image: np.ndarray, candidates: list[Detection]) -> list[Plate]:
+        """The plates read from the detector's ``candidates`` on ``image``, as ``read`` describes."""
+        found: list[Plate] = []
+        for det in candidates:
+            # a candidate overlapping a plate already read (from a better candidate) is not read
+            box = quad_bbox(_rounded(det.quad))
+            if any(box_iou(box, quad_bbox(other.quad)) > 0.3 for other in found):
+                continue
+            with self._stage("rectify"):
+                # the net's box would squeeze a tilted plate: read the plate fitted inside it
+                # (rendered photos turned by 10 degrees, seed 77, es: 14 -> 22 of the 34 boxed
+                # plates read; 21 from their true outlines)
+                if det.boxed:
+                    quad = plate_in_box(image, det.quad)
+                else:
+                    quad = lengthened(det.quad, OUTLINE_LEFT_MARGIN, 0.0)
+                crop = detect.rectify(image, quad)
+            plate = self._read_rectified(crop, quad, det.score)
+            # A level outline quad is already rectified (levelling every candidate gained 0.7
+            # points of UC3M-LP recall for an extra estimate per candidate), but a plate fitted
+            # in the net's box may still lean, and so may a sloping outline (LEVEL_SLOPED_FROM)
+            if det.boxed or _slope_degrees(quad) >= LEVEL_SLOPED_FROM:
+                plate = self._levelled_if_better(crop, quad, det.score, plate, known_plate=False)
+            if plate is not None and plate.confidence >= self.min_confidence:
+                found.append(plate)
+        return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
 
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
@@ -342,6 +374,18 @@ class Recognizer:
             detection_score=round(float(score), 4),
             missing=best.missing,
         )
+
+
+def close_up_score(shape: tuple[int, ...], candidates: list[Detection]) -> float | None:
+    """The detection score of a photo of ``shape`` read whole as a plate close-up, or None if it
+    does not look like one: the best score of the ``candidates`` spanning ``CLOSE_UP_FROM`` of its
+    width and height, or 1.0 when nothing was found and its aspect is within ``CLOSE_UP_ASPECT``."""
+    h, w = shape[:2]
+    if not candidates:
+        return 1.0 if CLOSE_UP_ASPECT[0] <= w / h <= CLOSE_UP_ASPECT[1] else None
+    spanning = [det.score for det in candidates
+                if (box := quad_bbox(det.quad))[2] >= CLOSE_UP_FROM[0] * w and box[3] >= CLOSE_UP_FROM[1] * h]
+    return max(spanning) if spanning else None
 
 
 def plate_in_box(image: np.ndarray, box_quad: np.ndarray) -> np.ndarray:

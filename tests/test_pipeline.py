@@ -9,10 +9,11 @@ from click.testing import CliRunner
 
 from alpr import plates
 from alpr.cli import main
-from alpr.pipeline import Recognizer
+from alpr.detect import Detection
+from alpr.pipeline import CLOSE_UP_ASPECT, CLOSE_UP_FROM, Recognizer, close_up_score
 from alpr.resources import models_dir, samples_dir
 from alpr.synth.render import render_plate
-from alpr.synth.scene import render_scene
+from alpr.synth.scene import render_close_up, render_scene
 
 pytestmark = pytest.mark.skipif(not (models_dir() / "de.keras").exists(), reason="bundled models not trained yet")
 
@@ -230,7 +231,41 @@ def test_plates_written_in_colour_are_read(readers, text, ink):
 
 def test_blank_images_give_no_plates(readers):
     assert readers["de"].read(np.full((480, 640, 3), 128, np.uint8)) == []
+    assert readers["de"].read(np.full((110, 520, 3), 255, np.uint8)) == []  # plate-shaped: read whole
     assert readers["de"].read_crop(np.full((110, 520, 3), 255, np.uint8)) is None
+
+
+def test_close_up_score_picks_photos_filled_by_their_plate():
+    def candidate(w, h, score):
+        return Detection(np.array([[10, 5], [10 + w, 5], [10 + w, 5 + h], [10, 5 + h]], np.float32), score)
+
+    shape = (200, 400, 3)
+    wide, tall = np.ceil(CLOSE_UP_FROM[0] * 400), np.ceil(CLOSE_UP_FROM[1] * 200)
+    assert close_up_score(shape, [candidate(wide, tall, 0.7), candidate(wide + 20, tall + 5, 0.6)]) == 0.7
+    assert close_up_score(shape, [candidate(wide - 1, tall + 50, 0.9)]) is None  # not wide enough
+    assert close_up_score(shape, [candidate(wide + 50, tall - 1, 0.9)]) is None  # a wide plate in a photo
+    # nothing found: read whole only when the photo is shaped like a plate crop
+    assert close_up_score((100, round(100 * CLOSE_UP_ASPECT[0])), []) == 1.0
+    assert close_up_score((110, 520), []) == 1.0
+    assert close_up_score((480, 640), []) is None
+    assert close_up_score((50, round(50 * CLOSE_UP_ASPECT[1]) + 5), []) is None
+
+
+@pytest.mark.parametrize("country", ["de", "es"])
+def test_plate_close_ups_are_read_as_well_as_their_crops(readers, country):
+    """A plate cut loosely out of a photo and read as a photo: the detector's outline of a plate
+    that fills the frame often cuts a character off, so ``read`` reads the close-up whole too."""
+    lost = whole = 0
+    for seed in range(20):
+        scene = render_close_up(country, seed=seed)
+        found = readers[country].read(scene.image)
+        crop = readers[country].read_crop(scene.image)
+        if crop is not None and crop.text == scene.rendered.plate.text:
+            lost += not found or found[0].text != crop.text
+        h, w = scene.image.shape[:2]
+        whole += bool(found) and found[0].quad == [[0, 0], [w, 0], [w, h], [0, h]]
+    assert lost <= 1
+    assert whole >= 10
 
 
 def test_bad_arguments_are_clear_errors():

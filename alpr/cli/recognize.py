@@ -65,6 +65,11 @@ def command(paths, country, model_name, as_json, crop, annotate, min_confidence,
     which no plate is found level is searched again turned 25 degrees each way, so a photo with
     no plate takes about three times as long to detect.
 
+    A plate cut out of a photo can be given without --crop: a photo that its plate fills (a
+    plate found across half its width and a third of its height, or nothing found in an image
+    shaped like a plate) is also read whole, as --crop reads it, and that reading is kept when
+    it is at least as sure. --crop is still the faster and surer way for a folder of crops.
+
     --annotate never replaces an existing file unless --force is given. A --model file is
     loaded in Keras safe mode; Lambda layers and code from outside Keras are refused, and
     its card (FILE.json) must match the network and the pipeline's 32x24x1 input.

@@ -147,3 +147,29 @@ def render_scene(
     img = img * (1 - mask[..., None]) + warped.astype(np.float32) * mask[..., None]
     image = photometric.degrade(img, rng, mask, easy=easy)
     return Scene(image, quad, homography.astype(np.float64), box_quads(plate.boxes, homography), plate)
+
+
+def render_close_up(
+    country: str = "de",
+    *,
+    seed: int | None = None,
+    plate_width: tuple[float, float] = (250.0, 560.0),
+    side_margin: tuple[float, float] = (0.0, 0.25),
+    top_margin: tuple[float, float] = (0.05, 0.9),
+) -> Scene:
+    """A plate close-up: a 640x480 ``render_scene`` (angles up to 15 degrees) cut around its plate,
+    as a plate cut loosely out of a photo. Each side's margin is drawn from ``side_margin`` (a
+    share of the plate's width), the top's and bottom's from ``top_margin`` (of its height); the
+    cut stops at the photo's edges. Quads are in the close-up's pixels. Deterministic given ``seed``."""
+    rng = np.random.default_rng(seed)
+    scene = render_scene(country, rng=rng, size=(640, 480), plate_width=plate_width, max_angle=15.0)
+    H, W = scene.image.shape[:2]
+    (x0, y0), (x1, y1) = scene.quad.min(0), scene.quad.max(0)
+    left, right = rng.uniform(*side_margin, 2) * (x1 - x0)
+    top, bottom = rng.uniform(*top_margin, 2) * (y1 - y0)
+    a, b = int(max(0, x0 - left)), int(min(W, x1 + right))
+    c, d = int(max(0, y0 - top)), int(min(H, y1 + bottom))
+    shift = np.array([a, c], np.float32)
+    homography = np.array([[1, 0, -a], [0, 1, -c], [0, 0, 1]], np.float64) @ scene.homography
+    return Scene(scene.image[c:d, a:b].copy(), scene.quad - shift, homography, scene.char_quads - shift,
+                 scene.rendered)

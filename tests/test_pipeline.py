@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from alpr import plates
 from alpr.cli import main
 from alpr.detect import Detection
-from alpr.pipeline import CLOSE_UP_ASPECT, CLOSE_UP_FROM, Recognizer, close_up_score
+from alpr._geometry import box_iou, quad_bbox
+from alpr.pipeline import CLOSE_UP_ASPECT, CLOSE_UP_FROM, Recognizer, close_up
 from alpr.resources import models_dir, samples_dir
 from alpr.synth.render import render_plate
 from alpr.synth.scene import render_close_up, render_scene
@@ -235,26 +236,29 @@ def test_blank_images_give_no_plates(readers):
     assert readers["de"].read_crop(np.full((110, 520, 3), 255, np.uint8)) is None
 
 
-def test_close_up_score_picks_photos_filled_by_their_plate():
+def test_close_up_picks_photos_filled_by_their_plate():
     def candidate(w, h, score):
         return Detection(np.array([[10, 5], [10 + w, 5], [10 + w, 5 + h], [10, 5 + h]], np.float32), score)
 
     shape = (200, 400, 3)
     wide, tall = np.ceil(CLOSE_UP_FROM[0] * 400), np.ceil(CLOSE_UP_FROM[1] * 200)
-    assert close_up_score(shape, [candidate(wide, tall, 0.7), candidate(wide + 20, tall + 5, 0.6)]) == 0.7
-    assert close_up_score(shape, [candidate(wide - 1, tall + 50, 0.9)]) is None  # not wide enough
-    assert close_up_score(shape, [candidate(wide + 50, tall - 1, 0.9)]) is None  # a wide plate in a photo
-    # nothing found: read whole only when the photo is shaped like a plate crop
-    assert close_up_score((100, round(100 * CLOSE_UP_ASPECT[0])), []) == 1.0
-    assert close_up_score((110, 520), []) == 1.0
-    assert close_up_score((480, 640), []) is None
-    assert close_up_score((50, round(50 * CLOSE_UP_ASPECT[1]) + 5), []) is None
+    best = candidate(wide, tall, 0.7)
+    assert close_up(shape, [best, candidate(wide + 20, tall + 5, 0.6)]) is best
+    assert close_up(shape, [candidate(wide - 1, tall + 50, 0.9)]) is None  # not wide enough
+    assert close_up(shape, [candidate(wide + 50, tall - 1, 0.9)]) is None  # a wide plate in a photo
+    # nothing found: the whole photo, when it is shaped like a plate crop
+    whole = close_up((110, 520), [])
+    assert whole.score == 1.0 and quad_bbox(whole.quad) == (0, 0, 520, 110)
+    assert close_up((100, round(100 * CLOSE_UP_ASPECT[0])), []) is not None
+    assert close_up((480, 640), []) is None
+    assert close_up((50, round(50 * CLOSE_UP_ASPECT[1]) + 5), []) is None
 
 
 @pytest.mark.parametrize("country", ["de", "es"])
 def test_plate_close_ups_are_read_as_well_as_their_crops(readers, country):
     """A plate cut loosely out of a photo and read as a photo: the detector's outline of a plate
-    that fills the frame often cuts a character off, so ``read`` reads the close-up whole too."""
+    that fills the frame often cuts a character off, so ``read`` reads the close-up whole too,
+    and reports where its plate is."""
     lost = whole = 0
     for seed in range(20):
         scene = render_close_up(country, seed=seed)
@@ -262,8 +266,12 @@ def test_plate_close_ups_are_read_as_well_as_their_crops(readers, country):
         crop = readers[country].read_crop(scene.image)
         if crop is not None and crop.text == scene.rendered.plate.text:
             lost += not found or found[0].text != crop.text
-        h, w = scene.image.shape[:2]
-        whole += bool(found) and found[0].quad == [[0, 0], [w, 0], [w, h], [0, h]]
+        if found and crop is not None and found[0].chars == crop.chars:  # the reading of the whole photo
+            whole += 1
+            h, w = scene.image.shape[:2]
+            # boxed with the detector's candidate, or the whole photo when nothing was found
+            assert found[0].quad == [[0, 0], [w, 0], [w, h], [0, h]] \
+                or box_iou(quad_bbox(found[0].quad), quad_bbox(scene.quad)) >= 0.5
     assert lost <= 1
     assert whole >= 10
 

@@ -399,7 +399,7 @@ def _outline(quad, chars: list[Char], shape: tuple[int, ...]) -> list:
     corners = [np.asarray(quad, float).reshape(-1, 2)]
     corners += [np.array([[x, y], [x + w, y + h]], float) for x, y, w, h in (c.box for c in chars)]
     points = np.concatenate(corners)
-    (left, top), (right, bottom) = np.maximum(points.min(0), 0), np.minimum(points.max(0), shape[1::-1][:2])
+    (left, top), (right, bottom) = np.maximum(points.min(0), 0), np.minimum(points.max(0), (shape[1], shape[0]))
     return _rounded([[left, top], [right, top], [right, bottom], [left, bottom]])
 
 

@@ -90,7 +90,7 @@ class PatchConfig:
     # fools the model most often on a fixed validation set of training transformations is kept
     n_val: int = 192  # size of that validation set
     temperature: float = 8.0  # logits are divided by it inside the objective
-    reach_mm: float = 4.0  # "strokes": material may go this far from the glyph's strokes
+    reach_mm: float = 6.0  # "strokes": material may go this far from the glyph's strokes
     blob_mm: float = 2.0  # smoothing of the importance map (larger: more compact material)
     seed: int = 0
     ranges: eot.Ranges = eot.TRAIN

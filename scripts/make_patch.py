@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shape", choices=SHAPES, default=None, help="default: de strokes, es rect")
     ap.add_argument("--fonts", choices=FONTS, default="standard")
     ap.add_argument("--area", type=float, default=0.15)
-    ap.add_argument("--reach", type=float, default=None, help="strokes: mm beyond the glyph's strokes (default: de 4, es 6)")
+    ap.add_argument("--reach", type=float, default=None, help="strokes: mm beyond the glyph's strokes (default: 6)")
     ap.add_argument("--areas", default=None, help="comma-separated budgets for a sweep, e.g. 0.05,0.10,0.15,0.20,0.30")
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--eval-n", type=int, default=100)

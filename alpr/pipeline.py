@@ -256,8 +256,7 @@ class Recognizer:
 
     def _read_whole(self, plate_image: np.ndarray, score: float) -> Plate | None:
         """``read_crop``'s reading of ``plate_image``, reported with detection score ``score``."""
-        h, w = plate_image.shape[:2]
-        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+        quad = _frame_quad(plate_image.shape)
         plate = self._read_levelled(plate_image, quad, score)
         if (plate is None or plate.confidence < INVERT_BELOW) and light_on_dark(plate_image):
             inverted = self._read_levelled(_inverted_grey(plate_image), quad, score)
@@ -385,7 +384,7 @@ def close_up(shape: tuple[int, ...], candidates: list[Detection]) -> Detection |
     h, w = shape[:2]
     if not candidates:
         if CLOSE_UP_ASPECT[0] <= w / h <= CLOSE_UP_ASPECT[1]:
-            return Detection(np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32), 1.0)
+            return Detection(_frame_quad(shape), 1.0)
         return None
     spanning = [det for det in candidates
                 if (box := quad_bbox(det.quad))[2] >= CLOSE_UP_FROM[0] * w and box[3] >= CLOSE_UP_FROM[1] * h]
@@ -497,11 +496,15 @@ def _significant(shear: float) -> float:
     return shear if abs(np.degrees(np.arctan(shear))) >= MIN_SKEW_DEGREES else 0.0
 
 
+def _frame_quad(shape) -> np.ndarray:
+    """The corners (TL, TR, BR, BL, float32) of a whole image of ``shape``."""
+    h, w = shape[:2]
+    return np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+
+
 def _plate_to_image(shape, quad: np.ndarray) -> np.ndarray:
     """Homography from rectified-plate pixels to input-image pixels."""
-    h, w = shape[:2]
-    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-    return cv2.getPerspectiveTransform(src, np.asarray(quad, dtype=np.float32))
+    return cv2.getPerspectiveTransform(_frame_quad(shape), np.asarray(quad, dtype=np.float32))
 
 
 def _map_box(box, homography: np.ndarray) -> list[int]:

@@ -136,6 +136,7 @@ def test_cli_choices_mirror_the_attack_module():
     from alpr.cli import patch as cli_patch
 
     assert cli_patch.SHAPES == patch.SHAPES and cli_patch.FONTS == patch.FONTS
+    assert cli_patch.DEFAULT_REACH_MM == patch.PatchConfig().reach_mm
 
 
 def test_hard_tail_sees_the_printed_greys_with_a_straight_through_gradient():

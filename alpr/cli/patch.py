@@ -18,7 +18,7 @@ FONTS = ("standard", "all")
 #: --reach default: how far (mm) a "strokes" sticker may reach beyond the glyph's strokes. The
 #: narrow Spanish "1" needs the room; so does the German one with today's reader (seeds 0 / 1 / 2,
 #: 300 photos each: 4 mm fooled it 79.9 / 79.9 / 70.8 %, 6 mm 87.1 / 79.9 / 78.5 %; 6 was
-#: chosen on seed 0, see docs/results.md).
+#: chosen on seed 0, see docs/results.md). A copy of attacks.patch.PatchConfig.reach_mm, as above.
 DEFAULT_REACH_MM = 6.0
 #: --shape default per country, the shape that fooled the pipeline most often at 15 % (see
 #: docs/patch): one rectangle turns the Spanish "1" into a "7"; the German "1", which already has

@@ -34,6 +34,14 @@ from alpr import plates
 GAP_MISMATCH_COST = 2.0  # nats per wide gap the template does not explain, or main cut not seen
 DROP_COST = 5.0  # nats per dropped box (a fixed price: real characters are often read unsurely)
 STICKER_COST = 1.0  # nats for skipping a box the segmenter took for German registration stickers
+#: nats for a German reading that is not a red plate when the lettering is red (``red_ink``): only
+#: red plates are written in red, but the CNN reads grey crops and may read their blurred 0 as a
+#: D at 0.995-0.999 (de-samples' HB 06199 and BC 07129, 5-7 nats); a reading that must change two
+#: characters to become a red plate costs more, and keeps its own text.
+RED_INK_COST = 10.0
+#: What a red plate's 0 (the one before its kind digit) is reported with when the lettering is red:
+#: the CNN's probability of any of these, which is what FE-Schrift's 0 blurs into.
+RED_ZERO_ALIKE = "0DO"
 MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
 KIND_SWITCH_COST = 1.0  # eu: nats per letter↔digit change inside a group
 EU_ALIKE = ("O", "0")  # eu: one glyph in most European fonts
@@ -78,6 +86,7 @@ def decode(
     max_missing: int = 0,
     unknown: set[int] | frozenset[int] = frozenset(),
     stickers: set[int] | frozenset[int] = frozenset(),
+    red_ink: bool = False,
 ) -> Decoded | None:
     """Most probable valid plate of ``country`` given per-box probabilities.
 
@@ -95,6 +104,8 @@ def decode(
         stickers: indices of boxes that may be a German plate's registration stickers (the
             segmenter's ``stickers``): for ``de``, one of them inside the row may be skipped at
             ``STICKER_COST``, leaving a wide gap in its place. Ignored for other countries.
+        red_ink: the lettering is red (``alpr._ink.red_ink``): for ``de``, every reading that is
+            not a red plate costs ``RED_INK_COST``. Ignored for other countries.
 
     Returns:
         The best ``Decoded`` or ``None`` if no valid plate fits.
@@ -105,7 +116,8 @@ def decode(
     if probs.size and (not np.isfinite(probs).all() or probs.min() < 0.0 or probs.max() > 1.0 + 1e-6):
         raise ValueError("probs must be probabilities: finite values in [0, 1]")
     stickers = frozenset(stickers) if country == "de" else frozenset()
-    search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown), stickers)
+    search = _Search(probs, alphabet, country, frozenset(gaps), max_drop, frozenset(unknown), stickers,
+                     red_ink=red_ink and country == "de")
     best = search.run(missing=0)
     if max_missing > 0 and (best is None or best.confidence < FALLBACK_CONFIDENCE):
         for missing in range(1, max_missing + 1):
@@ -119,9 +131,9 @@ class _Search:
     """Scores slot templates against the boxes; the tables are shared between runs."""
 
     def __init__(self, probs, alphabet: str, country: str, gaps: frozenset[int], max_drop: int, unknown: frozenset[int],
-                 stickers: frozenset[int] = frozenset()):
+                 stickers: frozenset[int] = frozenset(), *, red_ink: bool = False):
         self.probs, self.alphabet, self.country, self.gaps, self.max_drop = probs, alphabet, country, gaps, max_drop
-        self.unknown, self.stickers = unknown, stickers
+        self.unknown, self.stickers, self.red_ink = unknown, stickers, red_ink
         self.n = len(probs)
         self.hidden = np.isin(np.arange(self.n), sorted(unknown))  # per box: known to hide its character
         self.log_probs = np.log(np.maximum(probs, _EPS))
@@ -168,7 +180,7 @@ class _Search:
                 return None
             per_box, box_cols = runs
             return _Scoring(template_set.templates, template_set.slot_ids, template_set.spans, template_set.has_span,
-                            per_box[:, None], box_cols[:, None])
+                            template_set.red, per_box[:, None], box_cols[:, None])
         if slots not in self.scoring_cache:
             self.scoring_cache[slots] = self._fixed_scoring(template_set)
         return self.scoring_cache[slots]
@@ -186,7 +198,7 @@ class _Search:
         scores = np.array([c[0] for c in columns]).T  # (N, V), as np.stack(..., axis=1)
         cols = np.array([c[1] for c in columns]).T
         return _Scoring(tuple(template_set.templates[t] for t in usable), template_set.slot_ids[usable],
-                        template_set.spans, template_set.has_span[usable], scores, cols)
+                        template_set.spans, template_set.has_span[usable], template_set.red[usable], scores, cols)
 
     def kind_runs(self, kept: tuple[int, ...]):
         """Viterbi over letter/digit runs of the ``kept`` boxes: ``(N,)`` log-prob of each box's
@@ -235,6 +247,8 @@ class _Search:
             # last bit) one template's (K, m) table did
             picked = np.ascontiguousarray(scoring.scores[rows, scoring.slot_ids[:, placements]])  # (T, K, m)
             totals = picked.sum(axis=-1) - fixed_cost
+            if self.red_ink:
+                totals[~scoring.red] -= RED_INK_COST
             if check_spans and scoring.spans:
                 unseen = self.unseen(scoring.spans, kept, m + missing)  # (S, K)
                 totals[np.any(scoring.has_span[:, :, None] & unseen[None], axis=1)] = -np.inf
@@ -285,7 +299,11 @@ class _Search:
             seen.append(box)
             column = cols[box, slot]
             chars[slot] = self.alphabet[column]
-            confs.append(float(self.reported[box, column]))
+            if self.red_ink and template.red and template.slots[slot] == "0":
+                confs.append(min(1.0, sum(float(self.reported[box, self.column[c]]) for c in RED_ZERO_ALIKE
+                                          if c in self.column)))
+            else:
+                confs.append(float(self.reported[box, column]))
         groups, start = [], 0
         for size in template.group_sizes:
             groups.append("".join(chars[start : start + size]))
@@ -297,13 +315,15 @@ class _Search:
 class _TemplateSet:
     """The templates of one country and length as arrays: ``slot_ids[t, s]`` indexes in ``vocab``
     the characters template ``t`` allows in slot ``s``; ``has_span[t, j]``: template ``t`` has
-    the seen span ``spans[j]`` (see ``Template.seen_spans``)."""
+    the seen span ``spans[j]`` (see ``Template.seen_spans``); ``red[t]``: template ``t`` is a
+    German red plate (``Template.red``)."""
 
     templates: tuple[plates.Template, ...]
     vocab: tuple[str, ...]
     slot_ids: np.ndarray  # (T, L)
     spans: tuple[tuple[int, int], ...]
     has_span: np.ndarray  # (T, S) bool
+    red: np.ndarray  # (T,) bool
 
 
 @lru_cache(maxsize=None)
@@ -316,20 +336,23 @@ def _template_set(country: str, n: int) -> _TemplateSet:
     spans = tuple(dict.fromkeys(span for t in templates for span in t.seen_spans))
     has_span = np.array([[span in t.seen_spans for span in spans] for t in templates], dtype=bool)
     has_span = has_span.reshape(len(templates), len(spans))
-    slot_ids.flags.writeable = has_span.flags.writeable = False  # shared by every search
-    return _TemplateSet(templates, vocab, slot_ids, spans, has_span)
+    red = np.array([t.red for t in templates], dtype=bool)
+    slot_ids.flags.writeable = has_span.flags.writeable = red.flags.writeable = False  # shared by every search
+    return _TemplateSet(templates, vocab, slot_ids, spans, has_span, red)
 
 
 @dataclass(frozen=True)
 class _Scoring:
     """What ``_Search.run`` scores the readable templates of one length with: their
     ``slot_ids`` into the (N, V) ``scores`` (each box's best log-prob among a slot's allowed
-    characters) and ``cols`` (that character's column), and their seen spans (as ``_TemplateSet``)."""
+    characters) and ``cols`` (that character's column), and their seen spans and red plates (as
+    ``_TemplateSet``)."""
 
     templates: tuple[plates.Template, ...]
     slot_ids: np.ndarray  # (T, L)
     spans: tuple[tuple[int, int], ...]
     has_span: np.ndarray  # (T, S) bool
+    red: np.ndarray  # (T,) bool
     scores: np.ndarray  # (N, V)
     cols: np.ndarray  # (N, V)
 

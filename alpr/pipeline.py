@@ -20,6 +20,7 @@ import numpy as np
 from alpr import deskew, detect, plates, segment
 from alpr._components import as_uint8, to_grey
 from alpr._geometry import box_iou, fit_turned_plate, lengthened, quad_bbox
+from alpr._ink import red_ink
 from alpr.decode import Decoded, decode
 from alpr.detect import Detection
 from alpr.model import CharModel, load_model, softmax
@@ -333,6 +334,9 @@ class Recognizer:
         gaps = {int(g) for g in seg.wide_gaps}
         occluded = {int(i) for i in seg.occluded}
         stickers = {int(i) for i in seg.stickers}
+        # only German red plates are written in red (the CNN sees grey crops)
+        lettering = [box for i, box in enumerate(seg.boxes) if i not in occluded | stickers]
+        red = "de" in self.models and red_ink(crop, lettering)
         best: Decoded | None = None
         probs_by_model: dict[int, np.ndarray] = {}
         inputs_by_shape: dict[tuple[int, ...], np.ndarray] = {}  # models of one input shape share it
@@ -349,7 +353,7 @@ class Recognizer:
             probs = probs_of(model)
             with self._stage("decode"):
                 decoded = decode(probs, model.alphabet, country, gaps=gaps, max_missing=MAX_MISSING, unknown=occluded,
-                                 stickers=stickers)
+                                 stickers=stickers, red_ink=red)
             if country == "es" and _may_have_vowels(decoded) and self.vowel_model is not None:
                 probs, alphabet = with_vowels(probs, model.alphabet, probs_of(self.vowel_model),
                                               self.vowel_model.alphabet)

@@ -42,8 +42,10 @@ _DE_LETTERS = re.compile(r"[A-Z]{1,2}")
 _DE_TAIL = re.compile(r"[1-9][0-9]{0,3}[EH]?")
 #: German plates whose number follows the district directly and starts with 0 and a digit telling
 #: the kind (Fahrzeug-Zulassungsverordnung): 03 and 04 short-term plates, 06 red dealer plates,
-#: 07 red plates of historic cars ("HB 06199", "BC 07129").
-_DE_SPECIAL_KINDS = "3467"
+#: 07 red plates of historic cars ("HB 06199", "BC 07129"); the red plates are the only German
+#: plates written in red.
+_DE_SHORT_TERM_KINDS, DE_RED_KINDS = "34", "67"
+_DE_SPECIAL_KINDS = _DE_SHORT_TERM_KINDS + DE_RED_KINDS
 _DE_SPECIAL = re.compile(rf"0[{_DE_SPECIAL_KINDS}][0-9]{{1,4}}")
 _ES_RE = re.compile(rf"^([0-9]{{4}})([{ES_LETTERS}]{{3}})$")
 _ES_OLD_RE = re.compile(rf"^([A-Z]{{1,2}})([0-9]{{4}})([{ES_OLD_LETTERS}]{{1,2}})$")
@@ -196,6 +198,8 @@ class Template:
     #: anonymised, and a German reading of one or two boxes with a group left wholly unseen
     #: ("I W ?") is what windows and grilles in a photo give
     seen_spans: tuple[tuple[int, int], ...] = ()
+    #: a German red plate (``DE_RED_KINDS``), the only kind written in red
+    red: bool = False
 
     @property
     def primary_cut(self) -> int | None:
@@ -222,10 +226,11 @@ def templates(country: str, n: int) -> tuple[Template, ...]:
             if d + l + k + s == n and n <= DE_MAX_CHARS:
                 slots = (LATIN + UMLAUTS,) * d + (LATIN,) * l + ("123456789",) + (DIGITS,) * (k - 1) + ("EH",) * s
                 out.append(Template(slots, (d, l, k + s), seen_spans=((0, d), (d, d + l), (d + l, n))))
-        for d, k in product(range(1, 4), range(1, 5)):  # short-term and red plates: district, 0[3467] and digits
+        # short-term and red plates: district, 0[34] or 0[67] and digits
+        for d, k, kinds in product(range(1, 4), range(1, 5), (_DE_SHORT_TERM_KINDS, DE_RED_KINDS)):
             if d + 2 + k == n and n <= DE_MAX_CHARS:
-                out.append(Template((LATIN + UMLAUTS,) * d + ("0", _DE_SPECIAL_KINDS) + (DIGITS,) * k, (d, 2 + k),
-                                    seen_spans=((0, d), (d, d + 1), (d + 1, d + 2))))
+                out.append(Template((LATIN + UMLAUTS,) * d + ("0", kinds) + (DIGITS,) * k, (d, 2 + k),
+                                    seen_spans=((0, d), (d, d + 1), (d + 1, d + 2)), red=kinds == DE_RED_KINDS))
     elif country == "es":
         if n == 7:
             out.append(Template((DIGITS,) * 4 + (ES_LETTERS,) * 3, (4, 3)))

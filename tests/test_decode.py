@@ -175,11 +175,13 @@ def test_template_seen_spans():
     assert provincial.group_sizes == (2, 4, 2) and provincial.seen_spans == ((0, 2),)
     german = next(t for t in plates.templates("de", 7) if t.group_sizes == (2, 2, 3))
     assert german.seen_spans == ((0, 2), (2, 4), (4, 7))
-    red = next(t for t in plates.templates("de", 7) if t.group_sizes == (2, 5))
-    assert red.seen_spans == ((0, 2), (2, 3), (3, 4)) and red.slots[2:4] == ("0", "3467")
+    short_term, red = [t for t in plates.templates("de", 7) if t.group_sizes == (2, 5)]
+    assert short_term.seen_spans == red.seen_spans == ((0, 2), (2, 3), (3, 4))
+    assert short_term.slots[2:4] == ("0", "34") and not short_term.red
+    assert red.slots[2:4] == ("0", "67") and red.red
 
 
-def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing):
+def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing, red_ink=False):
     """Every reading of ``decode``'s search with ``missing`` unseen slots, scored plainly (each
     subset, template and placement, no pruning): ``(log_score, groups, boxes read)`` tuples."""
     n = len(probs)
@@ -205,14 +207,16 @@ def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing):
                     total += log_probs[box, alphabet.index(best)]
                     chars[slot] = "?" if box in hidden else best
                 total -= dec.GAP_MISMATCH_COST * dec._gap_mismatches(template, observed, kept_gaps)
+                total -= dec.RED_INK_COST if red_ink and not template.red else 0.0
                 sizes = np.cumsum((0,) + template.group_sizes)
                 seen = tuple(box for box in kept if box not in hidden)
                 out.append((total, tuple("".join(chars[a:b]) for a, b in zip(sizes, sizes[1:])), seen))
     return out
 
 
-@pytest.mark.parametrize("country, extra", [("de", ""), ("es", ""), ("es", "AEIOU")])
-def test_search_finds_the_best_reading_of_an_exhaustive_one(country, extra):
+@pytest.mark.parametrize("country, extra, red_ink", [("de", "", False), ("de", "", True), ("es", "", False),
+                                                      ("es", "AEIOU", False)])
+def test_search_finds_the_best_reading_of_an_exhaustive_one(country, extra, red_ink):
     """The search's pruning and its scoring of all templates at once change nothing: on random
     boxes it returns a best reading of the plain enumeration of every reading."""
     alphabet = plates.ALPHABETS[country] + extra
@@ -227,11 +231,37 @@ def test_search_finds_the_best_reading_of_an_exhaustive_one(country, extra):
         stickers = {int(i) for i in rng.choice(n, size=int(rng.integers(0, 2)))} if country == "de" else set()
         for missing in (0, 1):
             result = dec._Search(probs, alphabet, country, frozenset(gaps), 2, frozenset(unknown),
-                                 frozenset(stickers)).run(missing=missing)
-            readings = _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing)
+                                 frozenset(stickers), red_ink=red_ink).run(missing=missing)
+            readings = _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing, red_ink)
             if not readings:
                 assert result is None
                 continue
             top = max(r[0] for r in readings)
             assert result.log_score == pytest.approx(top, abs=1e-9)
             assert (result.groups, result.kept) in {(g, k) for s, g, k in readings if s >= top - 1e-9}
+
+
+def _hb_d_6199(d_probability: float) -> tuple[np.ndarray, str]:
+    """A red plate HB 06199 as the CNN reads de-samples' photo of it: its blurred 0 a D."""
+    alphabet = plates.ALPHABETS["de"]
+    probs = one_hot_probs("HBD6199", alphabet, 0.999)
+    probs[2] = (1 - d_probability - 0.001) / (len(alphabet) - 2)
+    probs[2, alphabet.index("D")], probs[2, alphabet.index("0")] = d_probability, 0.001
+    return probs, alphabet
+
+
+def test_red_lettering_reads_a_red_plate():
+    """Only German red plates (06, 07) are written in red: with red lettering a reading that is
+    not one costs RED_INK_COST, and the red plate's 0 is reported with its look-alikes' mass."""
+    probs, alphabet = _hb_d_6199(0.995)
+    assert decode(probs, alphabet, "de", gaps={2}).groups == ("HB", "D", "6199")
+    red = decode(probs, alphabet, "de", gaps={2}, red_ink=True)
+    assert red.groups == ("HB", "06199") and red.confidence > 0.99
+    assert decode(probs, alphabet, "eu", red_ink=True).text == "HBD6199"  # German plates only
+
+
+def test_red_lettering_does_not_rewrite_a_plate_that_cannot_be_red():
+    """A reading two confident characters away from any red plate keeps its own text."""
+    alphabet = plates.ALPHABETS["de"]
+    probs = one_hot_probs("MDT6342", alphabet, 0.999)
+    assert decode(probs, alphabet, "de", gaps={1, 3}, red_ink=True).groups == ("M", "DT", "6342")

@@ -42,6 +42,11 @@ _FEW_GLYPHS = 5
 #: height: a crop cut at the glyphs' tops or bottoms makes them as tall as the image, which is
 #: what the frame's sides and the car body look like, so they are not taken for characters.
 _TIGHT_PAD = 0.15
+#: A piece of a split box whose ink components of at least this share of the largest one's area
+#: are short spans only their rows (a hyphen; ``_main_ink_rows``).
+_MAIN_INK = 0.25
+#: Boxes less tall than this share of the row's median height are hyphens, dots or sticker bits.
+_SHORT_BOX = 0.6
 
 
 @dataclass
@@ -210,7 +215,7 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
         boxes = comp.add_aligned(boxes, _beside(pool, boxes[occ], 0.25 * comp.median(boxes[:, 3])), grey)
     boxes = _extend_ends(boxes, pool, work, grey, colour)
     boxes = _keep_main_run(boxes)
-    return boxes[(boxes[:, 3] >= 0.6 * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]  # hyphens, dots, sticker bits
+    return boxes[(boxes[:, 3] >= _SHORT_BOX * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]
 
 
 def _beside(pool: np.ndarray, boxes: np.ndarray, reach: float) -> np.ndarray:
@@ -451,7 +456,9 @@ def _edge_glyph(boxes: np.ndarray, off_line: np.ndarray, hm: float) -> np.ndarra
 
 
 def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Split boxes wider than one character (touching glyphs) at their ink-projection minima."""
+    """Split boxes wider than one character (touching glyphs) at their ink-projection minima; each
+    piece spans the rows of its main ink (``_main_ink_rows``), so that a hyphen split off a glyph
+    it touched is as short as it is (``_clean_row`` drops short boxes)."""
     hm = comp.median(boxes[:, 3])
     out = []
     for x, y, w, h in boxes:
@@ -466,8 +473,31 @@ def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
             lo, hi = int(p * step - 0.3 * step), int(p * step + 0.3 * step)
             cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(p * step))
         cuts.append(int(w))
-        out.extend((x + a, y, b - a, h) for a, b in zip(cuts[:-1], cuts[1:]) if b - a > 1)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            if b - a > 1:
+                top, height = _main_ink_rows(mask[y0 : y0 + int(h), x0 + a : x0 + b], h)
+                out.append((x + a, y + top, b - a, height))
     return np.array(out, dtype=float)
+
+
+def _main_ink_rows(piece: np.ndarray, height: float) -> tuple[float, float]:
+    """Top and height of the ink of a piece of a mask, ``height`` tall: of its main ink (its
+    components of at least ``_MAIN_INK`` of the largest one's area) when that is shorter than
+    ``_SHORT_BOX`` of ``height`` (a split-off hyphen, without the tip of the glyph it was split
+    from), else of all its ink (a glyph, with its umlaut dots); ``height`` when it has no ink."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((piece > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
+        return 0.0, height
+    stats = stats[1:]
+    top, bottom = _rows_spanned(stats[stats[:, cv2.CC_STAT_AREA] >= _MAIN_INK * stats[:, cv2.CC_STAT_AREA].max()])
+    if bottom - top >= _SHORT_BOX * height:  # a glyph: all of its ink
+        top, bottom = _rows_spanned(stats)
+    return float(top), float(bottom - top)
+
+
+def _rows_spanned(stats: np.ndarray) -> tuple[int, int]:
+    """First and past-the-last row of components given as OpenCV stats rows."""
+    return stats[:, cv2.CC_STAT_TOP].min(), (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).max()
 
 
 def _keep_main_run(boxes: np.ndarray) -> np.ndarray:

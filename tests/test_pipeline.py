@@ -142,8 +142,10 @@ def test_german_stickers_blurred_into_a_character_are_read_as_the_sticker_gap(re
     # two of these plates are misread for reasons of their own, their sticker boxes still read as
     # the sticker gap (5216: its D read as 0; 5278: its P split in two); all but one before
     assert correct() >= len(scenes) - 2
+    # without the sticker rule at most three are read: one more than before the pieces of a split
+    # box spanned their own ink (segment._split_wide), which drops a short sticker piece of it
     monkeypatch.setattr(segment, "sticker_like", lambda *args, **kwargs: [])
-    assert correct() <= 2
+    assert correct() <= 3
 
 
 def test_sloping_outlines_and_net_boxes_are_also_read_levelled(readers, monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 from alpr import plates
 from alpr._geometry import box_iou
 from alpr.segment import Segmentation, segment
+from alpr.segment import _split_wide as split_wide
 from alpr.synth.render import render_plate
 
 
@@ -481,3 +482,20 @@ def test_mean_of_is_numpys_mean_to_the_last_bit():
         for array in (values, values > 100, values[:, ::3]):
             assert mean_of(array) == float(array.mean())
     assert np.isnan(mean_of(np.zeros((0, 4), np.uint8)))
+
+
+def test_a_hyphen_split_off_a_glyph_it_touches_is_as_short_as_it_is():
+    """Blur joins a thick hyphen to the K before it (openalpr-eu's Slovak "RK-101AO", read RKF101AO):
+    the box is split in two, and the hyphen's piece must not stand as tall as the row."""
+    mask = np.zeros((50, 70), np.uint8)
+    mask[:, :30] = 255  # a glyph, the full height of the row
+    mask[20:30, 30:66] = 255  # the hyphen, touching it
+    mask[:2, 50:53] = 255  # a speck above the hyphen
+    boxes = np.array([[0.0, 0.0, 66.0, 50.0], [70.0, 0.0, 30.0, 50.0]])  # the second sets the row height
+    glyph, hyphen = split_wide(boxes, mask)[:2]
+    assert (glyph[0], glyph[3]) == (0, 50) and (hyphen[1], hyphen[3]) == (20, 10)
+    # two touching glyphs stay as tall as the row, the second with the umlaut dots above it
+    mask[:, 40:66] = 0
+    mask[12:, 40:66] = 255
+    mask[:6, 44:50] = mask[:6, 56:62] = 255
+    assert [tuple(box[[1, 3]]) for box in split_wide(boxes, mask)[:2]] == [(0, 50), (0, 50)]

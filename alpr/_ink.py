@@ -33,12 +33,13 @@ def ink_redness(plate_bgr: np.ndarray, boxes) -> float | None:
     if plate_bgr.ndim != 3 or plate_bgr.shape[2] < 3 or len(boxes) == 0:
         return None
     boxes = np.asarray(boxes, int).reshape(-1, 4)
-    x0, y0 = max(0, boxes[:, 0].min()), max(0, boxes[:, 1].min())
-    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    height, width = plate_bgr.shape[:2]
+    x0, y0 = max(0, int(boxes[:, 0].min())), max(0, int(boxes[:, 1].min()))
+    x1, y1 = min(width, int((boxes[:, 0] + boxes[:, 2]).max())), min(height, int((boxes[:, 1] + boxes[:, 3]).max()))
+    if x1 <= x0 or y1 <= y0:
+        return None
     step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / _MAX_PIXELS)))
     row = np.ascontiguousarray(plate_bgr[y0:y1:step, x0:x1:step, :3])
-    if row.size == 0:
-        return None
     grey = to_grey(row)
     ink_level, paper_lo, paper_hi = percentiles(grey, (_INK_PERCENTILE, *_PAPER_PERCENTILES))
     paper = row[(grey >= paper_lo) & (grey <= paper_hi)]

@@ -210,7 +210,7 @@ def decoder_inputs(draw):
         probs = rng.random(shape)
     indices = st.sets(st.integers(-3, 12), max_size=4)
     options = dict(gaps=draw(indices), unknown=draw(indices), max_drop=draw(st.integers(0, 3)),
-                   max_missing=draw(st.integers(0, 2)))
+                   max_missing=draw(st.integers(0, 2)), red_ink=draw(st.booleans()))
     return probs, alphabet, country, options
 
 

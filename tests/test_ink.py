@@ -58,3 +58,13 @@ def test_red_plate_script_renders_red_plates_and_counts_readings(capsys):
     assert re.match(r"black plates read exactly: [0-2] of 2 \(", lines[1])
     with pytest.raises(SystemExit):
         script.main(["--n", "0"])
+
+
+def test_redness_of_odd_inputs_is_none_or_a_finite_number():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 80))
+        image = rng.integers(0, 256, (h, w, int(rng.choice([3, 4]))), dtype=np.uint8)
+        boxes = rng.integers(-5, 90, (int(rng.integers(0, 5)), 4))
+        value = ink_redness(image, boxes)
+        assert value is None or np.isfinite(value)

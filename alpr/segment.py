@@ -47,6 +47,8 @@ _TIGHT_PAD = 0.15
 _MAIN_INK = 0.25
 #: Boxes less tall than this share of the row's median height are hyphens, dots or sticker bits.
 _SHORT_BOX = 0.6
+#: A box at a row's end this much taller than the others, past their tops and bottoms, is no glyph.
+_TALL_END = 1.15
 
 
 @dataclass
@@ -214,7 +216,7 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
     if occ:  # a glyph the chosen mask joined to a grey box went with it: look again beside those
         boxes = comp.add_aligned(boxes, _beside(pool, boxes[occ], 0.25 * comp.median(boxes[:, 3])), grey)
     boxes = _extend_ends(boxes, pool, work, grey, colour)
-    boxes = _keep_main_run(boxes)
+    boxes = _drop_tall_ends(_keep_main_run(boxes))
     return boxes[(boxes[:, 3] >= _SHORT_BOX * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]
 
 
@@ -498,6 +500,28 @@ def _main_ink_rows(piece: np.ndarray, height: float) -> tuple[float, float]:
 def _rows_spanned(stats: np.ndarray) -> tuple[int, int]:
     """First and past-the-last row of components given as OpenCV stats rows."""
     return stats[:, cv2.CC_STAT_TOP].min(), (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).max()
+
+
+def _drop_tall_ends(boxes: np.ndarray) -> np.ndarray:
+    """Drop a first or last box (of a row of at least four) that is ``_TALL_END`` taller than the
+    others and reaches past their tops and their bottoms: the plate's frame or the car beside it,
+    not a glyph (a glyph of a rolled plate's end sits higher or lower, not both)."""
+    glyphs = boxes[boxes[:, 4] == 0]
+    if len(glyphs) < 4:
+        return boxes
+    keep = np.ones(len(boxes), bool)
+    for end in (0, len(boxes) - 1):
+        if boxes[end, 4]:
+            continue
+        others = np.delete(boxes, end, axis=0)
+        others = others[others[:, 4] == 0]
+        hm = comp.median(others[:, 3])
+        x, y, w, h = boxes[end, :4]
+        margin = 0.05 * hm
+        if h > _TALL_END * hm and y < others[:, 1].min() - margin \
+                and y + h > (others[:, 1] + others[:, 3]).max() + margin:
+            keep[end] = False
+    return boxes[keep]
 
 
 def _keep_main_run(boxes: np.ndarray) -> np.ndarray:

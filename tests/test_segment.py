@@ -7,6 +7,7 @@ import pytest
 from alpr import plates
 from alpr._geometry import box_iou
 from alpr.segment import Segmentation, segment
+from alpr.segment import _drop_tall_ends as drop_tall_ends
 from alpr.segment import _split_wide as split_wide
 from alpr.synth.render import render_plate
 
@@ -499,3 +500,15 @@ def test_a_hyphen_split_off_a_glyph_it_touches_is_as_short_as_it_is():
     mask[12:, 40:66] = 255
     mask[:6, 44:50] = mask[:6, 56:62] = 255
     assert [tuple(box[[1, 3]]) for box in split_wide(boxes, mask)[:2]] == [(0, 50), (0, 50)]
+
+
+def test_a_tall_box_at_a_row_end_past_the_glyphs_tops_and_bottoms_is_no_glyph():
+    """openalpr-eu's BA 302OZ read with a T at the end: the plate frame's edge, taller than the
+    glyphs and reaching past their tops and bottoms. A rolled plate's end glyph sits higher or
+    lower, not both, and stays."""
+    glyphs = [[10.0 + 30 * i, 20.0 + i, 22.0, 50.0, 0] for i in range(6)]
+    frame = [190.0, 10.0, 12.0, 72.0, 0]
+    assert len(drop_tall_ends(np.array(glyphs + [frame]))) == 6
+    higher = [190.0, 5.0, 22.0, 58.0, 0]  # tall and above the others, but not below them
+    assert len(drop_tall_ends(np.array(glyphs + [higher]))) == 7
+    assert len(drop_tall_ends(np.array(glyphs[:2] + [frame]))) == 3  # too few boxes to judge

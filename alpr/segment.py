@@ -506,8 +506,7 @@ def _drop_tall_ends(boxes: np.ndarray) -> np.ndarray:
     """Drop a first or last box (of a row of at least four) that is ``_TALL_END`` taller than the
     others and reaches past their tops and their bottoms: the plate's frame or the car beside it,
     not a glyph (a glyph of a rolled plate's end sits higher or lower, not both)."""
-    glyphs = boxes[boxes[:, 4] == 0]
-    if len(glyphs) < 4:
+    if (boxes[:, 4] == 0).sum() < 4:
         return boxes
     keep = np.ones(len(boxes), bool)
     for end in (0, len(boxes) - 1):
@@ -516,7 +515,7 @@ def _drop_tall_ends(boxes: np.ndarray) -> np.ndarray:
         others = np.delete(boxes, end, axis=0)
         others = others[others[:, 4] == 0]
         hm = comp.median(others[:, 3])
-        x, y, w, h = boxes[end, :4]
+        y, h = boxes[end, 1], boxes[end, 3]
         margin = 0.05 * hm
         if h > _TALL_END * hm and y < others[:, 1].min() - margin \
                 and y + h > (others[:, 1] + others[:, 3]).max() + margin:

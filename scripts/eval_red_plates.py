@@ -40,7 +40,7 @@ def photographed(image: np.ndarray, rng: np.random.Generator, heights: tuple[int
     height = int(rng.integers(heights[0], heights[1] + 1))
     small = cv2.resize(image, (round(image.shape[1] * height / image.shape[0]), height), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), float(rng.uniform(0.3, 0.9)))
-    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 95))])
+    _, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 95))])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 
 

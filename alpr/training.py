@@ -128,12 +128,12 @@ def _photometric(seed: int):
     )
 
 
-def _style(country: str, rng: np.random.Generator) -> dict:
+def _style(country: str, rng: np.random.Generator, font_mix: dict | None = None) -> dict:
     """The renderer's random style with the stroke weight and condensing quantised, so the
     renderer's glyph caches hit (continuous weights re-rasterise every glyph: ~50 ms/plate)."""
     from alpr.synth.style import random_style
 
-    style = random_style(country, rng)
+    style = random_style(country, rng, font_mix)
     style["weight"] = float(rng.choice([0.75, 0.85, 0.95, 1.05, 1.15]))
     style["width_scale"] = round(float(style["width_scale"]) * 50) / 50
     return style
@@ -266,9 +266,10 @@ def _grey_box(image: np.ndarray, box, rng: np.random.Generator) -> None:
 
 
 def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True,
-               fonts: list | None = None):
+               fonts: list | None = None, font_mix: dict | None = None):
     """``n`` labelled BGR character crops of ``country``'s alphabet: (list of crops, int labels).
-    When a ``fonts`` list is given, the font of each crop is appended to it (for per-font scores)."""
+    When a ``fonts`` list is given, the font of each crop is appended to it (for per-font scores).
+    ``font_mix`` ({font: weight}) replaces the country's font mix (:data:`alpr.synth.style.FONT_WEIGHTS`)."""
     from tqdm import tqdm
 
     if country not in ALPHABETS:
@@ -284,7 +285,7 @@ def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_
     while len(crops) < n:
         plate = _training_plate(country, rng, policy.substitute_rate)
         height_px = int(rng.integers(*policy.plate_height))
-        style = _style(plate.country, rng)
+        style = _style(plate.country, rng, font_mix)
         plate = _without_twins(plate, style["font"], country, rng)
         rendered = render(plate, plate.country, rng=rng, height_px=height_px, style=style)
         image = np.ascontiguousarray(rendered.image[..., :3]).copy()
@@ -323,12 +324,12 @@ def make_crops(country: str, n: int, seed: int, *, policy: CropPolicy = DEFAULT_
 
 
 def make_dataset(country: str, n: int, seed: int, *, input_shape=None, policy: CropPolicy = DEFAULT_POLICY, render=None, progress: bool = True,
-                 fonts: list | None = None):
+                 fonts: list | None = None, font_mix: dict | None = None):
     """Model inputs ``float32 (n, H, W, 1)`` and labels for ``country`` (see :func:`make_crops`)."""
     from alpr.model import INPUT_SHAPE, preprocess_crop
 
     shape = tuple(input_shape or INPUT_SHAPE)
-    crops, labels = make_crops(country, n, seed, policy=policy, render=render, progress=progress, fonts=fonts)
+    crops, labels = make_crops(country, n, seed, policy=policy, render=render, progress=progress, fonts=fonts, font_mix=font_mix)
     x = np.stack([preprocess_crop(c, shape) for c in crops]) if crops else np.zeros((0, *shape), np.float32)
     return x, labels
 
@@ -354,6 +355,9 @@ class TrainConfig:
     policy: CropPolicy | None = None  # None: policy_for(country)
     init: str | None = None  # a model name or .keras file to start from (fine-tuning); None: random weights
     ema: float = 0.0  # momentum of an exponential moving average of the weights, kept as the model; 0: off
+    # {font: weight} of the training characters only (None: the country's FONT_WEIGHTS); the
+    # held-out sets keep the country's mix, so that they measure what the model is for
+    font_mix: dict | None = None
 
     def __post_init__(self):
         if self.policy is None:
@@ -377,7 +381,7 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     start = _init_model(cfg.init, alphabet, cfg.width) if cfg.init else None  # before the data: fail fast
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
-    x, y = make_dataset(cfg.country, cfg.samples, cfg.seed, policy=cfg.policy, render=render, progress=progress)
+    x, y = make_dataset(cfg.country, cfg.samples, cfg.seed, policy=cfg.policy, render=render, progress=progress, font_mix=cfg.font_mix)
     x_test, y_test = make_dataset(cfg.country, cfg.test_samples, cfg.seed + TEST_SEED_OFFSET, policy=cfg.policy, render=render, progress=progress)
     t_data = time.time() - t0
 
@@ -427,6 +431,9 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
             "train_seed": cfg.seed,
             "test_seed": cfg.seed + TEST_SEED_OFFSET,
             "class_counts": np.bincount(y, minlength=len(alphabet)).tolist(),
+            **({"train_font_mix": _font_mix_summary(cfg.country, cfg.font_mix),
+                "train_font_mix_note": "training characters only; the held-out sets keep alpr.synth.style.FONT_WEIGHTS"}
+               if cfg.font_mix else {}),
         },
         "training": {
             "epochs": cfg.epochs, "batch_size": cfg.batch_size,
@@ -448,6 +455,13 @@ def train(cfg: TrainConfig, *, render=None, command: str | None = None, progress
     }
     model.card = card
     return model, card
+
+
+def _font_mix_summary(country: str, font_mix: dict) -> dict:
+    """{font: probability} of a training crop's font, for the model card."""
+    from alpr.synth.style import FONT_CHOICES, font_probabilities
+
+    return {f: round(p, 4) for f, p in zip(FONT_CHOICES[country], font_probabilities(country, font_mix))}
 
 
 class InitModelError(ValueError):

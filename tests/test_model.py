@@ -166,15 +166,21 @@ def test_cli_train_label_smoothing_cut_rate_and_ema_reach_the_card(tmp_path, mon
     out = tmp_path / "ls.keras"
     args = ["train", "--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1",
             "--width", "4", "--label-smoothing", "0.1", "--cut-rate", "0.3", "--ema", "0.9", "--seed", "1", "--quiet",
-            "--out", str(out)]
+            "--font-mix", "es=3,din=1", "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     card = json.loads(out.with_suffix(".json").read_text())
     assert "label smoothing 0.1" in card["training"]["loss"] and "--label-smoothing 0.1" in card["command"]
     assert card["data"]["policy"]["cut_rate"] == 0.3 and "--cut-rate 0.3" in card["command"]
     assert "EMA (momentum 0.9)" in card["training"]["optimizer"] and "--ema 0.9" in card["command"]
+    assert card["data"]["train_font_mix"] == {"es": 0.75, "din": 0.25, "fe": 0.0, "dejavu": 0.0}
+    assert "--font-mix es=3,din=1" in card["command"] and "font_mix" not in card["data"]["policy"]
     bad = CliRunner().invoke(main, ["train", "--country", "es", "--label-smoothing", "1", "--out", str(tmp_path / "y.keras")])
     assert bad.exit_code != 0
+    for mix, message in [("es=1,comic=1", "unknown font 'comic'"), ("es=-1", "weights >= 0"), ("es", "FONT=WEIGHT"),
+                         ("es=0,din=0", "positive sum")]:
+        refused = CliRunner().invoke(main, ["train", "--country", "es", "--font-mix", mix, "--out", str(tmp_path / "z.keras")])
+        assert refused.exit_code == 2 and message in refused.output, (mix, refused.output)
 
 
 def test_ema_keeps_the_averaged_weights(monkeypatch):

@@ -62,6 +62,20 @@ def test_fonts_list_names_the_font_of_every_crop():
     assert all(np.array_equal(a, b) for a, b in zip(crops, again))  # collecting fonts changes no crop
 
 
+def test_font_mix_draws_only_its_fonts_and_none_keeps_the_countrys_crops():
+    """A training font mix changes which fonts are drawn, nothing else: ``font_mix=None`` and
+    the country's own weights give the crops of earlier runs, crop for crop."""
+    from alpr.synth.style import FONT_CHOICES, FONT_WEIGHTS
+
+    din_only: list = []
+    make_crops("de", 60, 8, policy=CLEAN_POLICY, progress=False, fonts=din_only, font_mix={"din": 1.0})
+    assert set(din_only) == {"din"}
+    default, labels = make_crops("de", 60, 8, policy=CLEAN_POLICY, progress=False)
+    own_mix = dict(zip(FONT_CHOICES["de"], FONT_WEIGHTS["de"]))
+    same, same_labels = make_crops("de", 60, 8, policy=CLEAN_POLICY, progress=False, font_mix=own_mix)
+    assert np.array_equal(labels, same_labels) and all(np.array_equal(a, b) for a, b in zip(default, same))
+
+
 def ink_at_top_or_bottom(crop: np.ndarray) -> bool:
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     return min(grey[0].min(), grey[-1].min()) < 100

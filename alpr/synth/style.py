@@ -57,11 +57,26 @@ def default_style(country: str) -> dict:
     return style
 
 
-def random_style(country: str, rng: np.random.Generator) -> dict:
-    """A random, plausible variation of ``default_style(country)``."""
+def font_probabilities(country: str, font_mix: dict | None = None) -> tuple[float, ...]:
+    """The probability of each of ``FONT_CHOICES[country]``: ``FONT_WEIGHTS[country]``, or the
+    weights ``font_mix`` ({font: weight}, fonts left out never drawn) normalised to sum to one."""
+    fonts = FONT_CHOICES[country]
+    if font_mix is None:
+        return FONT_WEIGHTS[country]
+    unknown = sorted(set(font_mix) - set(fonts))
+    if unknown:
+        raise ValueError(f"unknown font {unknown[0]!r} for {country}; expected one of {', '.join(fonts)}")
+    weights = [float(font_mix.get(f, 0.0)) for f in fonts]
+    if min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError("font weights must be >= 0 with a positive sum")
+    return tuple(w / sum(weights) for w in weights)
+
+
+def random_style(country: str, rng: np.random.Generator, font_mix: dict | None = None) -> dict:
+    """A random, plausible variation of ``default_style(country)``; its font is drawn from
+    ``font_mix`` when given (see :func:`font_probabilities`), with the same draws from ``rng``."""
     style = default_style(country)
-    fonts, probs = FONT_CHOICES[country], FONT_WEIGHTS[country]
-    style["font"] = str(rng.choice(fonts, p=probs))
+    style["font"] = str(rng.choice(FONT_CHOICES[country], p=font_probabilities(country, font_mix)))
     u = rng.uniform
     paper = u(200, 255)
     tint = rng.normal(0, 6, 3)

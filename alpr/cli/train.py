@@ -108,4 +108,3 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
     save_model(model, out, card)
     click.echo(f"wrote {out} and {out.with_suffix('.json')} "
                f"(synthetic held-out accuracy {card['metrics']['synthetic_heldout_accuracy']:.4%})")
-

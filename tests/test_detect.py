@@ -8,6 +8,7 @@ from alpr import detect as detect_module
 from alpr import plate_net
 from alpr._geometry import box_iou, quad_bbox
 from alpr.detect import Detection, detect, rectify
+from alpr.segment import segment
 from alpr.synth.render import render_plate
 from alpr.synth.scene import render_scene
 
@@ -288,3 +289,42 @@ def test_weak_net_peaks_only_confirm_classical_candidates(monkeypatch):
     monkeypatch.setattr(detect_module, "NET_CONFIRM", 0.5)
     out, _ = detect_module._merge_net(found, [weak_on_it])
     assert [d.score for d in out] == [0.3]
+
+
+def _grille_photo() -> tuple[np.ndarray, np.ndarray]:
+    """A light panel with eleven dark bars (a grille or railing) on a grey photo, and its quad."""
+    photo = np.full((160, 320, 3), 170, np.uint8)
+    cv2.rectangle(photo, (60, 60), (260, 104), (235, 235, 235), -1)
+    for k in range(11):
+        x = 70 + 17 * k
+        cv2.rectangle(photo, (x, 66), (x + 3, 98), (40, 40, 40), -1)
+    return photo, np.array([[60, 60], [260, 60], [260, 104], [60, 104]], np.float32)
+
+
+def test_checked_candidates_that_are_grilles_are_dropped():
+    """An uncertain candidate whose 'characters' are a row of bars is dropped by the segmentation
+    check, which a row of glyphs passes."""
+    photo, quad = _grille_photo()
+    assert detect_module.combine(photo, [Detection(quad, 0.45)], None) == []
+    assert len(detect_module.combine(photo, [Detection(quad, 0.9)], None)) == 1  # only uncertain ones are checked
+    plate = render_plate("HH AB 123", "de", style={}, height_px=44).image
+    photo[60:60 + plate.shape[0], 60:60 + plate.shape[1]] = plate
+    quad = np.array([[60, 60], [60 + plate.shape[1], 60], [60 + plate.shape[1], 104], [60, 104]], np.float32)
+    assert len(detect_module.combine(photo, [Detection(quad, 0.45)], None)) == 1
+
+
+@pytest.mark.parametrize("text,country", [("II 111", "de"), ("MI I 1111", "de"), ("1111 JJJ", "es")])
+def test_plates_of_thin_glyphs_are_not_grilles(text, country):
+    """Plates drawn with the narrowest glyphs (1, I, J) are not taken for grilles in any style."""
+    for seed in range(12):
+        plate = render_plate(text, country, seed=seed, height_px=40).image
+        boxes = segment(cv2.copyMakeBorder(plate, 6, 6, 12, 12, cv2.BORDER_REPLICATE)).boxes
+        assert not detect_module.is_grille(boxes)
+
+
+def test_is_grille():
+    bars = [(10 * k, 0, 3, 30) for k in range(6)]
+    assert detect_module.is_grille(bars)
+    assert not detect_module.is_grille(bars[:3])  # too few to tell
+    assert not detect_module.is_grille(bars[:4] + [(50, 0, 18, 30)] * 2)  # 4 of 6 bars
+    assert not detect_module.is_grille([])

@@ -18,6 +18,16 @@ import numpy as np
 from alpr import _components as comp
 from alpr._band import drop_band, drop_coloured, drop_flat, find_band, sticker_like
 from alpr._geometry import box_cover
+from alpr._row_repair import (
+    SHORT_BOX,
+    absorb_pieces,
+    classify_gaps,
+    drop_cut,
+    drop_tall_ends,
+    edge_glyph,
+    keep_main_run,
+    split_wide,
+)
 
 #: Working height a crop is enlarged to (characters are then 30-70 px tall; the boxes are mapped
 #: back, so the CNN reads the crop's own pixels).
@@ -42,13 +52,6 @@ _FEW_GLYPHS = 5
 #: height: a crop cut at the glyphs' tops or bottoms makes them as tall as the image, which is
 #: what the frame's sides and the car body look like, so they are not taken for characters.
 _TIGHT_PAD = 0.15
-#: A piece of a split box whose ink components of at least this share of the largest one's area
-#: are short spans only their rows (a hyphen; ``_main_ink_rows``).
-_MAIN_INK = 0.25
-#: Boxes less tall than this share of the row's median height are hyphens, dots or sticker bits.
-_SHORT_BOX = 0.6
-#: A box at a row's end this much taller than the others, past their tops and bottoms, is no glyph.
-_TALL_END = 1.15
 
 
 @dataclass
@@ -167,7 +170,7 @@ def _segment(image: np.ndarray, known_plate: bool) -> Segmentation:
         offset = sum(len(p) for p in parts)
         occ, row = np.flatnonzero(row[:, 4]).tolist(), row[:, :4]
         occluded += [offset + i for i in occ]
-        row_gaps, row_wide = _classify_gaps(_as_cells(row, occ), others)
+        row_gaps, row_wide = classify_gaps(_as_cells(row, occ), others)
         gaps += ([offset] if offset else []) + [offset + i for i in row_gaps]
         wide += ([offset] if offset else []) + [offset + i for i in row_wide]
         parts.append(row)
@@ -204,20 +207,20 @@ def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.n
     empty = np.zeros((0, 5))
     if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask, greys):
         return empty
-    for drop, arg in ((_drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
+    for drop, arg in ((drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
         if len(boxes) < 2:
             return empty
     boxes = drop_band(boxes, work, colour, grey)
     pool = np.vstack([pool, _band_pieces(boxes, mask)])
-    boxes = comp.add_aligned(_split_wide(boxes, mask), pool, grey)
+    boxes = comp.add_aligned(split_wide(boxes, mask), pool, grey)
     boxes, occ = comp.insert_occluders(boxes, greys)
     boxes = np.column_stack([boxes, np.isin(np.arange(len(boxes)), occ)])
     if occ:  # a glyph the chosen mask joined to a grey box went with it: look again beside those
         boxes = comp.add_aligned(boxes, _beside(pool, boxes[occ], 0.25 * comp.median(boxes[:, 3])), grey)
     boxes = _extend_ends(boxes, pool, work, grey, colour)
-    boxes = _drop_tall_ends(_keep_main_run(boxes))
-    return boxes[(boxes[:, 3] >= _SHORT_BOX * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]
+    boxes = drop_tall_ends(keep_main_run(boxes))
+    return boxes[(boxes[:, 3] >= SHORT_BOX * comp.median(boxes[:, 3])) | (boxes[:, 4] > 0)]
 
 
 def _beside(pool: np.ndarray, boxes: np.ndarray, reach: float) -> np.ndarray:
@@ -234,7 +237,7 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     its characters' height and ink contrast, and follows the end box at most a narrow space
     away (so the band, screws and text beside the plate stay out); one touching the image border
     (a frame edge or car body cut by the crop, or a glyph the crop's edge touches) must be an
-    ``_edge_glyph``, as in ``_drop_cut``, and at the left none may be the EU band.
+    ``edge_glyph``, as in ``drop_cut``, and at the left none may be the EU band.
     ``grey`` is ``work``'s normalised grey, ``colour`` its ``chroma``."""
     glyphs = row[row[:, 4] == 0, :4]
     if len(glyphs) < 3 or len(pool) == 0:
@@ -244,7 +247,7 @@ def _extend_ends(row: np.ndarray, pool: np.ndarray, work: np.ndarray, grey: np.n
     c = off_line(pool)
     fits = (0.85 * hm <= h) & (h <= 1.15 * hm) & (w <= 0.9 * hm) & (w >= 0.12 * hm) & (np.abs(c) < 0.12 * hm)
     inside = (x > 1) & (x + w < grey.shape[1] - 1)
-    fits &= inside | _edge_glyph(pool, c, hm)
+    fits &= inside | edge_glyph(pool, c, hm)
     pool = pool[fits, :4]
     pool = pool[np.argsort(np.abs(pool[:, 3] - hm))]  # best height match first
     contrast = None
@@ -319,7 +322,7 @@ def _second_row(first: np.ndarray, cands: np.ndarray, others: np.ndarray) -> np.
         return np.zeros((0, 4))
     unique = np.array(unique)
     members, (count, _) = comp.best_row(unique, max_slope=0.45)
-    return _absorb_pieces(unique[members], others) if count >= 2 else np.zeros((0, 4))
+    return absorb_pieces(unique[members], others) if count >= 2 else np.zeros((0, 4))
 
 
 def _is_noise(image: np.ndarray) -> bool:
@@ -381,7 +384,7 @@ def _better_row(mask: np.ndarray, best, pool: list):
         return best
     spare = np.delete(cands, row, axis=0)
     others = np.vstack([rest, spare])
-    return count, key, _absorb_pieces(cands[row], others), mask, others, spare
+    return count, key, absorb_pieces(cands[row], others), mask, others, spare
 
 
 def _clean_margin(boxes: np.ndarray, mask: np.ndarray) -> bool:
@@ -409,149 +412,3 @@ def _clean_between(boxes: np.ndarray, mask: np.ndarray, greys: np.ndarray) -> bo
         inside[max(0, x - x0) : max(0, x - x0 + w)] = True
     outside = band[:, ~inside]
     return outside.size == 0 or comp.mean_of(outside) < 0.6
-
-
-def _absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Merge pieces lying over or under a row character (umlaut dots, broken strokes) into it
-    and add short letter bodies topped by dots (Ä Ö Ü are shorter than plain letters)."""
-    row = row.copy()
-    hm = comp.median(row[:, 3])
-    top, bottom = row[:, 1].min(), (row[:, 1] + row[:, 3]).max()
-    for x, y, w, h in others:
-        if h < 0.06 * hm or y < top - 0.15 * hm or y + h > bottom + 0.15 * hm or w > 1.2 * hm:
-            continue
-        overlap = np.minimum(row[:, 0] + row[:, 2], x + w) - np.maximum(row[:, 0], x)
-        k = int(np.argmax(overlap))
-        if overlap[k] >= 0.6 * w:
-            x0, y0 = min(row[k, 0], x), min(row[k, 1], y)
-            x1, y1 = max(row[k, 0] + row[k, 2], x + w), max(row[k, 1] + row[k, 3], y + h)
-            if y1 - y0 <= 1.2 * hm and x1 - x0 <= 1.25 * max(row[k, 2], w) + 2:
-                row[k] = (x0, y0, x1 - x0, y1 - y0)
-        elif overlap.max() <= 0 and 0.5 * hm <= h <= 0.9 * hm and abs(y + h - bottom) < 0.12 * hm:
-            dots = [o for o in others if o[3] < 0.3 * hm and o[1] + o[3] <= y + 1 and o[1] >= top - 0.15 * hm
-                    and o[0] >= x - 0.2 * w and o[0] + o[2] <= x + 1.2 * w]
-            if len(dots) >= 1 and 0.15 <= w / h <= 1.2:
-                y0 = min(o[1] for o in dots)
-                row = np.vstack([row, (x, y0, w, y + h - y0)])
-    return row[np.argsort(row[:, 0])]
-
-
-def _drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
-    """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
-    hm = comp.median(boxes[:, 3])
-    touching = (boxes[:, 0] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width)
-    # a box on the border of a long row is car body or a lamp beside a tight crop, unless it is a
-    # character the crop's edge touches
-    glyph = np.zeros(len(boxes), bool)
-    if np.sum(~touching) >= 2:
-        _, off_line = comp.row_line(boxes[~touching])
-        glyph = _edge_glyph(boxes, off_line(boxes), hm)
-    cut = touching & ((boxes[:, 2] < 0.35 * hm) | ((len(boxes) >= 6) & ~glyph))
-    return boxes[~cut]
-
-
-def _edge_glyph(boxes: np.ndarray, off_line: np.ndarray, hm: float) -> np.ndarray:
-    """Which of ``boxes`` (touching the image border) stand exactly where a row's glyphs do, so
-    are characters the crop's edge touches, not car body or a frame: centre on the row's line
-    (``off_line``: signed offsets from it), as tall as the glyphs (median height ``hm``) and no sliver."""
-    return (np.abs(off_line) < 0.08 * hm) & (np.abs(boxes[:, 3] - hm) < 0.12 * hm) & (boxes[:, 2] >= 0.35 * hm)
-
-
-def _split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Split boxes wider than one character (touching glyphs) at their ink-projection minima; each
-    piece spans the rows of its main ink (``_main_ink_rows``), so that a hyphen split off a glyph
-    it touched is as short as it is (``_clean_row`` drops short boxes)."""
-    hm = comp.median(boxes[:, 3])
-    out = []
-    for x, y, w, h in boxes:
-        parts = int(round(w / (0.6 * hm)))
-        if w <= 0.95 * hm or parts < 2:
-            out.append((x, y, w, h))
-            continue
-        x0, y0 = int(x), int(y)
-        profile = (mask[y0 : y0 + int(h), x0 : x0 + int(w)] > 0).sum(axis=0).astype(float)
-        cuts, step = [0], w / parts
-        for p in range(1, parts):
-            lo, hi = int(p * step - 0.3 * step), int(p * step + 0.3 * step)
-            cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(p * step))
-        cuts.append(int(w))
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            if b - a > 1:
-                top, height = _main_ink_rows(mask[y0 : y0 + int(h), x0 + a : x0 + b], h)
-                out.append((x + a, y + top, b - a, height))
-    return np.array(out, dtype=float)
-
-
-def _main_ink_rows(piece: np.ndarray, height: float) -> tuple[float, float]:
-    """Top and height of the ink of a piece of a mask, ``height`` tall: of its main ink (its
-    components of at least ``_MAIN_INK`` of the largest one's area) when that is shorter than
-    ``_SHORT_BOX`` of ``height`` (a split-off hyphen, without the tip of the glyph it was split
-    from), else of all its ink (a glyph, with its umlaut dots); ``height`` when it has no ink."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats((piece > 0).astype(np.uint8), connectivity=8)
-    if count < 2:
-        return 0.0, height
-    stats = stats[1:]
-    top, bottom = _rows_spanned(stats[stats[:, cv2.CC_STAT_AREA] >= _MAIN_INK * stats[:, cv2.CC_STAT_AREA].max()])
-    if bottom - top >= _SHORT_BOX * height:  # a glyph: all of its ink
-        top, bottom = _rows_spanned(stats)
-    return float(top), float(bottom - top)
-
-
-def _rows_spanned(stats: np.ndarray) -> tuple[int, int]:
-    """First and past-the-last row of components given as OpenCV stats rows."""
-    return stats[:, cv2.CC_STAT_TOP].min(), (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).max()
-
-
-def _drop_tall_ends(boxes: np.ndarray) -> np.ndarray:
-    """Drop a first or last box (of a row of at least four) that is ``_TALL_END`` taller than the
-    others and reaches past their tops and their bottoms: the plate's frame or the car beside it,
-    not a glyph (a glyph of a rolled plate's end sits higher or lower, not both)."""
-    if (boxes[:, 4] == 0).sum() < 4:
-        return boxes
-    keep = np.ones(len(boxes), bool)
-    for end in (0, len(boxes) - 1):
-        if boxes[end, 4]:
-            continue
-        others = np.delete(boxes, end, axis=0)
-        others = others[others[:, 4] == 0]
-        hm = comp.median(others[:, 3])
-        y, h = boxes[end, 1], boxes[end, 3]
-        margin = 0.05 * hm
-        if h > _TALL_END * hm and y < others[:, 1].min() - margin \
-                and y + h > (others[:, 1] + others[:, 3]).max() + margin:
-            keep[end] = False
-    return boxes[keep]
-
-
-def _keep_main_run(boxes: np.ndarray) -> np.ndarray:
-    """Drop boxes cut off from the rest of the row by a very wide space (text beside the plate)."""
-    hm = comp.median(boxes[:, 3])
-    space = boxes[1:, 0] - (boxes[:-1, 0] + boxes[:-1, 2])
-    runs = np.split(np.arange(len(boxes)), np.flatnonzero(space > 2.8 * hm) + 1)
-    best = max(runs, key=len)
-    return boxes[best]
-
-
-def _classify_gaps(boxes: np.ndarray, others: np.ndarray) -> tuple[list[int], list[int]]:
-    """Group boundaries: wide spaces (German sticker gap, Spanish digit/letter space), hyphens
-    and clearly widened spaces (German letter/digit space); and the wide ones alone.
-
-    Spaces are measured between character cells: a narrow glyph (1, I) is centred in a cell of
-    the median glyph width, so its side bearings do not look like a gap.
-    """
-    hm = comp.median(boxes[:, 3])
-    wm = comp.median(boxes[:, 2])
-    centre = boxes[:, 0] + boxes[:, 2] / 2
-    half = np.maximum(boxes[:, 2], wm) / 2
-    space = ((centre[1:] - half[1:]) - (centre[:-1] + half[:-1])) / hm
-    usual = comp.median(space) if len(space) else 0.0
-    wide = [i + 1 for i, s in enumerate(space) if s > max(0.38, usual + 0.18)]
-    clear = [i + 1 for i, s in enumerate(space) if s > max(0.3, usual + 0.14)]
-    mid = boxes[:, 1] + boxes[:, 3] / 2
-    for x, y, w, h in others:
-        if h < 0.3 * hm and w > 0.8 * h and w < 0.6 * hm:
-            k = int(np.searchsorted(centre, x + w / 2))
-            if 0 < k < len(boxes) and abs(y + h / 2 - (mid[k - 1] + mid[k]) / 2) < 0.2 * hm \
-                    and x >= boxes[k - 1, 0] + boxes[k - 1, 2] - 1 and x + w <= boxes[k, 0] + 1:
-                clear.append(k)
-    return sorted(set(clear) | set(wide)), wide

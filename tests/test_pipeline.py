@@ -143,7 +143,7 @@ def test_german_stickers_blurred_into_a_character_are_read_as_the_sticker_gap(re
     # the sticker gap (5216: its D read as 0; 5278: its P split in two); all but one before
     assert correct() >= len(scenes) - 2
     # without the sticker rule at most three are read: one more than before the pieces of a split
-    # box spanned their own ink (segment._split_wide), which drops a short sticker piece of it
+    # box spanned their own ink (alpr._row_repair.split_wide), which drops a short sticker piece of it
     monkeypatch.setattr(segment, "sticker_like", lambda *args, **kwargs: [])
     assert correct() <= 3
 

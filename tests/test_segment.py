@@ -6,9 +6,8 @@ import pytest
 
 from alpr import plates
 from alpr._geometry import box_iou
+from alpr._row_repair import drop_tall_ends, split_wide
 from alpr.segment import Segmentation, segment
-from alpr.segment import _drop_tall_ends as drop_tall_ends
-from alpr.segment import _split_wide as split_wide
 from alpr.synth.render import render_plate
 
 

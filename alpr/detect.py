@@ -20,7 +20,7 @@ of its false detections. Where both cues find
 a plate, the score is raised and the classical quad (whose outline follows the plate's
 perspective) is kept when its box agrees with the net's (``QUAD_AGREE``), else the net's box is
 used; plates only the net finds are returned as its axis-aligned boxes (``Detection.boxed``;
-the reader fits the plate's own outline inside such a box, ``alpr.pipeline.plate_in_box``).
+the reader fits the plate's own outline inside such a box, ``alpr._plate_outline.plate_in_box``).
 Fusion thresholds are chosen on synthetic validation photos
 (``scripts/tune_detector.py``). Without the model file, detection is classical only.
 

@@ -19,8 +19,18 @@ import numpy as np
 
 from alpr import deskew, detect, plates, segment
 from alpr._components import as_uint8, to_grey
-from alpr._geometry import box_iou, fit_turned_plate, lengthened, quad_bbox
+from alpr._geometry import box_iou, lengthened, quad_bbox
 from alpr._ink import red_ink
+from alpr._plate_outline import (
+    close_up,
+    frame_quad,
+    map_box,
+    outline,
+    plate_in_box,
+    plate_to_image,
+    rounded,
+    slope_degrees,
+)
 from alpr.decode import Decoded, decode
 from alpr.detect import Detection
 from alpr.model import CharModel, load_model, softmax
@@ -56,16 +66,6 @@ MIN_SKEW_DEGREES = 2.0
 #: tilted camera, whose plate then leans in the crop with its frame's edge beside the last
 #: character (rendered photos turned by 20 degrees: 61 -> 63 of 97 plates read).
 LEVEL_SLOPED_FROM = 5.0
-#: A box of the learned detector is cut out at this width to measure its plate's slope
-#: (``plate_in_box``; ``alpr.deskew`` measures at 96 px).
-_BOX_MEASURE_WIDTH = 192
-#: The plate fitted in a box of the learned detector is grown by this fraction of its size
-#: (``plate_in_box``): fitted exactly, real plates lost end characters (RK612AL read RK612A).
-#: On openalpr-eu's photos turned by 10 / 20 / 30 degrees, exact plates 0.667 / 0.648 / 0.722
-#: with no margin, 0.713 / 0.648 / 0.750 with 0.06, 0.704 / 0.648 / 0.769 with 0.12; level,
-#: 0.06 costs one (0.787 -> 0.778: a frame edge read as an extra character); rendered photos
-#: turned by 10 / 20 / 30 degrees read the same within a plate (seed 77, es and de).
-BOX_PLATE_MARGIN = 0.06
 #: A detected plate outline is read lengthened at its left end by this share of its length:
 #: the bright-region cue's outline stops at the EU band, which is dark, so the first character
 #: stood at the crop's edge and was lost (OXHC328 read XHC328). On rendered 640x480 photos
@@ -85,17 +85,6 @@ INVERTED_MIN_CONFIDENCE = 0.9
 #: the way from its 5th to its 95th percentile: the plate, which covers most of it, is darker than
 #: its characters. Rendered crops: 99 % of light-on-dark ones below 0.48, 99 % of the others above 0.47.
 LIGHT_ON_DARK_BELOW = 0.5
-#: A photo is taken for a plate close-up (a plate cut loosely out of a larger photo, given without
-#: ``--crop``) when a detector candidate spans at least this share of its width and of its
-#: height; such a photo is also read whole, as ``read_crop`` reads a crop (see ``read``). Of 400
-#: rendered close-ups (``alpr.synth.scene.render_close_up``: margins of 0-25 % of the plate's
-#: width at the sides, 5-90 % of its height above and below) 395 pass; of the benchmark's 200
-#: photos (640x480, plates up to 90 % of the width but seldom a third of the height), 7.
-CLOSE_UP_FROM = (0.5, 1 / 3)
-#: A photo in which nothing is found is read whole when its width is this many times its height
-#: or more (up to ``CLOSE_UP_ASPECT[1]``): a tight plate crop, which the detector may miss as its
-#: edges are the frame's. Photos are 4:3 to 2:1; one-row EU plates are 4.7:1.
-CLOSE_UP_ASPECT = (2.5, 6.0)
 
 
 @dataclass
@@ -213,7 +202,7 @@ class Recognizer:
             whole = self._read_whole(image, near.score)
             if whole is not None and whole.confidence >= self.min_confidence \
                     and (not found or _rank(whole) >= _rank(found[0])):
-                return [replace(whole, quad=_outline(near.quad, whole.chars, image.shape))]
+                return [replace(whole, quad=outline(near.quad, [c.box for c in whole.chars], image.shape))]
         return found
 
     def read_many(self, images: Iterable[np.ndarray], workers: int = 1) -> Iterator[list[Plate]]:
@@ -257,7 +246,7 @@ class Recognizer:
 
     def _read_whole(self, plate_image: np.ndarray, score: float) -> Plate | None:
         """``read_crop``'s reading of ``plate_image``, reported with detection score ``score``."""
-        quad = _frame_quad(plate_image.shape)
+        quad = frame_quad(plate_image.shape)
         plate = self._read_levelled(plate_image, quad, score)
         if (plate is None or plate.confidence < INVERT_BELOW) and light_on_dark(plate_image):
             inverted = self._read_levelled(_inverted_grey(plate_image), quad, score)
@@ -271,7 +260,7 @@ class Recognizer:
         found: list[Plate] = []
         for det in candidates:
             # a candidate overlapping a plate already read (from a better candidate) is not read
-            box = quad_bbox(_rounded(det.quad))
+            box = quad_bbox(rounded(det.quad))
             if any(box_iou(box, quad_bbox(other.quad)) > 0.3 for other in found):
                 continue
             with self._stage("rectify"):
@@ -287,7 +276,7 @@ class Recognizer:
             # A level outline quad is already rectified (levelling every candidate gained 0.7
             # points of UC3M-LP recall for an extra estimate per candidate), but a plate fitted
             # in the net's box may still lean, and so may a sloping outline (LEVEL_SLOPED_FROM)
-            if det.boxed or _slope_degrees(quad) >= LEVEL_SLOPED_FROM:
+            if det.boxed or slope_degrees(quad) >= LEVEL_SLOPED_FROM:
                 plate = self._levelled_if_better(crop, quad, det.score, plate, known_plate=False)
             if plate is not None and plate.confidence >= self.min_confidence:
                 found.append(plate)
@@ -309,7 +298,7 @@ class Recognizer:
             return plate  # no levelled reading could rank higher: spare the estimate and the rereads
         with self._stage("deskew"):
             slope, lean = (_significant(shear) for shear in deskew.estimate_shears(crop))
-        to_image = _plate_to_image(crop.shape, quad)
+        to_image = plate_to_image(crop.shape, quad)
         for shears in dict.fromkeys([(slope, 0.0), (slope, lean)]):
             if shears == (0.0, 0.0):
                 continue
@@ -366,65 +355,18 @@ class Recognizer:
                 best = decoded
         if best is None:
             return None
-        to_image = _plate_to_image(crop.shape, quad)
-        boxes = [_map_box(seg.boxes[i], to_image) for i in best.kept]
+        to_image = plate_to_image(crop.shape, quad)
+        boxes = [map_box(seg.boxes[i], to_image) for i in best.kept]
         return Plate(
             text=best.text,
             country=best.country,
             confidence=round(best.confidence, 4),
-            quad=_rounded(quad),
+            quad=rounded(quad),
             chars=[Char(c, round(p, 4), b) for c, p, b in zip(best.text, best.char_confidences, boxes)],
             formatted=plates.PlateText(best.country, best.groups).formatted,
             detection_score=round(float(score), 4),
             missing=best.missing,
         )
-
-
-def close_up(shape: tuple[int, ...], candidates: list[Detection]) -> Detection | None:
-    """Why a photo of ``shape`` is read whole as a plate close-up, or None if it does not look
-    like one: the best of the ``candidates`` spanning ``CLOSE_UP_FROM`` of its width and height,
-    or, when nothing was found and its aspect is within ``CLOSE_UP_ASPECT``, the whole photo
-    (score 1, as for a crop)."""
-    h, w = shape[:2]
-    if not candidates:
-        if CLOSE_UP_ASPECT[0] <= w / h <= CLOSE_UP_ASPECT[1]:
-            return Detection(_frame_quad(shape), 1.0)
-        return None
-    spanning = [det for det in candidates
-                if (box := quad_bbox(det.quad))[2] >= CLOSE_UP_FROM[0] * w and box[3] >= CLOSE_UP_FROM[1] * h]
-    return max(spanning, key=lambda det: det.score) if spanning else None
-
-
-def _outline(quad, chars: list[Char], shape: tuple[int, ...]) -> list:
-    """The box (as a rounded quad) around ``quad`` and the ``chars``' boxes, inside an image of
-    ``shape``: where a close-up read whole has its plate. On rendered close-ups it overlaps the
-    true plate at IoU >= 0.5 in 168 of 168 (the whole photo in 40 %, the characters' box in 28 %)."""
-    corners = [np.asarray(quad, float).reshape(-1, 2)]
-    corners += [np.array([[x, y], [x + w, y + h]], float) for x, y, w, h in (c.box for c in chars)]
-    points = np.concatenate(corners)
-    (left, top), (right, bottom) = np.maximum(points.min(0), 0), np.minimum(points.max(0), (shape[1], shape[0]))
-    return _rounded([[left, top], [right, top], [right, bottom], [left, bottom]])
-
-
-def plate_in_box(image: np.ndarray, box_quad: np.ndarray) -> np.ndarray:
-    """The outline of the plate inside a box the learned detector drew around it
-    (``Detection.boxed``): the box is cut out at its own aspect, so a tilted plate's text line
-    keeps its slope, the slope is measured (``alpr.deskew``), and a plate of the EU aspect turned
-    by it is fitted in the box (``_geometry.fit_turned_plate``). Rectifying the box itself would
-    squeeze a tilted plate: the box around a plate turned by 10 degrees is 1.8 plate heights tall."""
-    box = np.asarray(box_quad, dtype=np.float32).reshape(4, 2)
-    width, height = (float(np.hypot(*(box[i] - box[0]))) for i in (1, 3))
-    if width < 1.0 or height < 1.0:
-        return box
-    with_own_aspect = detect.rectify(image, box, height=max(8, round(_BOX_MEASURE_WIDTH * height / width)),
-                                     aspect=width / height)
-    return fit_turned_plate(box, deskew.estimate_slope(with_own_aspect), detect.PLATE_ASPECT, BOX_PLATE_MARGIN)
-
-
-def _slope_degrees(quad) -> float:
-    """How far the top side (TL to TR) of a quad slopes, in degrees (0 for a level one)."""
-    top = np.asarray(quad[1], float) - np.asarray(quad[0], float)
-    return float(abs(np.degrees(np.arctan2(top[1], top[0]))))
 
 
 def with_vowels(
@@ -467,11 +409,6 @@ def _inverted_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.bitwise_not(to_grey(as_uint8(image))), cv2.COLOR_GRAY2BGR)
 
 
-def _rounded(quad) -> list:
-    """A quad as a Plate carries it: nested lists of floats rounded to 0.1 px."""
-    return np.asarray(quad, dtype=float).round(1).tolist()
-
-
 def _as_model(model) -> CharModel:
     return model if isinstance(model, CharModel) else load_model(model)
 
@@ -498,24 +435,3 @@ _TOP_RANK = (round(1 / CONFIDENCE_STEP), 0)
 def _significant(shear: float) -> float:
     """``shear`` (a tangent), or 0 when it is under MIN_SKEW_DEGREES."""
     return shear if abs(np.degrees(np.arctan(shear))) >= MIN_SKEW_DEGREES else 0.0
-
-
-def _frame_quad(shape) -> np.ndarray:
-    """The corners (TL, TR, BR, BL, float32) of a whole image of ``shape``."""
-    h, w = shape[:2]
-    return np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-
-
-def _plate_to_image(shape, quad: np.ndarray) -> np.ndarray:
-    """Homography from rectified-plate pixels to input-image pixels."""
-    return cv2.getPerspectiveTransform(_frame_quad(shape), np.asarray(quad, dtype=np.float32))
-
-
-def _map_box(box, homography: np.ndarray) -> list[int]:
-    """Axis-aligned box (in the input image) around a plate box mapped through ``homography``."""
-    x, y, w, h = (float(v) for v in box)
-    corners = np.array([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]], dtype=np.float32)
-    mapped = cv2.perspectiveTransform(corners, homography)[0]
-    x0, y0 = np.floor(mapped.min(axis=0))
-    x1, y1 = np.ceil(mapped.max(axis=0))
-    return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]

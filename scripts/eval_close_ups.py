@@ -15,7 +15,7 @@ outside above and below). Only the project's renderer is used, no real photo.
 For each country it prints how many close-ups ``read`` reads exactly (its first plate), reads
 wrongly, or finds no plate in, and how many ``read_crop`` reads exactly. ``--no-whole`` measures
 ``read`` without its reading of close-ups as a whole (``Recognizer(close_ups=False)``; see
-``alpr.pipeline.close_up``).
+``alpr._plate_outline.close_up``).
 """
 
 import argparse

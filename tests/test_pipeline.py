@@ -8,10 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from alpr import plates
+from alpr._geometry import box_iou, quad_bbox
+from alpr._plate_outline import CLOSE_UP_ASPECT, CLOSE_UP_FROM, close_up
 from alpr.cli import main
 from alpr.detect import Detection
-from alpr._geometry import box_iou, quad_bbox
-from alpr.pipeline import CLOSE_UP_ASPECT, CLOSE_UP_FROM, Recognizer, close_up
+from alpr.pipeline import Recognizer
 from alpr.resources import models_dir, samples_dir
 from alpr.synth.render import render_plate
 from alpr.synth.scene import render_close_up, render_scene
@@ -77,7 +78,7 @@ def test_the_plate_is_fitted_in_a_box_drawn_around_it(angle):
     plate's own (within ~1 % on these photos), where the box's corners lie up to a plate
     height away."""
     from alpr._geometry import quad_bbox
-    from alpr.pipeline import plate_in_box
+    from alpr._plate_outline import plate_in_box
 
     for seed in range(200, 204):
         _, image, plate = _turned_scene(seed, angle)

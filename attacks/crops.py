@@ -137,7 +137,7 @@ def synthetic_crops(
 ) -> CropSet:
     """``n`` character crops cut from rendered plates by their exact ink boxes.
 
-    ``augmented=True`` instead draws them like the training data (``alpr.training.make_crops``:
+    ``augmented=True`` instead draws them like the training data (``alpr.char_crops.make_crops``:
     segmentation jitter, small geometric distortion, blur, noise, JPEG, lighting), from seeds
     offset far from the training ones (a held-out set like the model card's).
 
@@ -188,7 +188,7 @@ def synthetic_crops(
 
 def _augmented_crops(model, n, *, seed, country, chars) -> CropSet:
     from alpr.plates import ALPHABETS
-    from alpr.training import DEFAULT_POLICY, TEST_SEED_OFFSET, make_crops
+    from alpr.char_crops import DEFAULT_POLICY, TEST_SEED_OFFSET, make_crops
 
     crops, labels = [], []
     alphabet = ALPHABETS[country]

@@ -8,7 +8,7 @@ instead of reading them as strokes. Ink levels are drawn relative to the input's
 levels, with a little noise, so stickers look like the other pixels of the same crop.
 
 The photometric and geometric augmentation (blur, noise, JPEG, lighting, segmentation jitter) is
-``alpr.training``'s synthetic-data pipeline, applied when the data are generated; this module only
+``alpr.char_crops``'s synthetic-data pipeline, applied when the data are generated; this module only
 adds the stickers, cheaply, per epoch.
 
 Example::

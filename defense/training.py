@@ -28,7 +28,7 @@ adversarial batch; for PGD-AT and FGSM-RS the loss is ``w·CE(clean) + (1 - w)·
 (``clean_weight`` w, 0.5 by default: clean accuracy on real photos must not drop). ε ramps up
 linearly over the first ``ramp_epochs`` epochs. Every epoch the random sticker augmentation
 (:mod:`defense.augment`) is redrawn on the training inputs; the photometric / geometric
-augmentation comes with the data (``alpr.training.make_dataset``).
+augmentation comes with the data (``alpr.char_crops.make_dataset``).
 
 Catastrophic-overfitting guard: after every epoch an evaluator measures clean and PGD accuracy at
 the full ε on a held-out subset (and once before training: the starting model is "epoch 0"); if

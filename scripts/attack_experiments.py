@@ -8,7 +8,7 @@ Usage:
     PYTHONPATH=. python scripts/attack_experiments.py --model es --out DIR --quick     # a minute-sized smoke run
 
 Crop sets: "synthetic" = ink-box crops of clean rendered plates; "augmented" = crops drawn like the
-training data (alpr.training.make_crops: segmentation jitter, blur, noise, JPEG, lighting) from
+training data (alpr.char_crops.make_crops: segmentation jitter, blur, noise, JPEG, lighting) from
 held-out seeds; "real" = UC3M-LP character crops (--real). Only crops the model reads correctly count.
 
 Writes into DIR: curve_{synthetic,augmented,real}.{csv,png}, targeted.csv, transfer.csv,

@@ -175,7 +175,7 @@ def summarise(tag, alphabet, cm):
 def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, dump_errors):
     """Per-class accuracy and confusion matrices of a character CNN."""
     from alpr.model import load_model, resolve_model_path
-    from alpr.training import TEST_SEED_OFFSET, make_dataset, policy_from_dict
+    from alpr.char_crops import TEST_SEED_OFFSET, make_dataset, policy_from_dict
 
     model = load_model(model_name)
     alphabet = model.alphabet

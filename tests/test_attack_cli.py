@@ -49,7 +49,7 @@ def tiny_model_path(tmp_path_factory):
     """A width-4 Spanish character CNN trained for a few seconds on clean synthetic crops."""
     from alpr.model import CharModel, build_model, save_model
     from alpr.plates import ALPHABETS
-    from alpr.training import CLEAN_POLICY, make_dataset
+    from alpr.char_crops import CLEAN_POLICY, make_dataset
 
     x, y = make_dataset("es", 1200, 0, policy=CLEAN_POLICY, progress=False)
     keras.utils.set_random_seed(0)

@@ -184,7 +184,7 @@ def tiny_es(tmp_path_factory):
     """A width-4 Spanish CNN (untrained beyond a few steps) saved with its card."""
     from alpr.model import build_model, save_model
     from alpr.plates import ALPHABETS
-    from alpr.training import CLEAN_POLICY, make_dataset
+    from alpr.char_crops import CLEAN_POLICY, make_dataset
 
     x, y = make_dataset("es", 300, 0, policy=CLEAN_POLICY, progress=False)
     keras.utils.set_random_seed(0)

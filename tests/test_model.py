@@ -136,11 +136,11 @@ def _standin_render(plate=None, country="de", *, rng=None, seed=None, height_px=
 def test_cli_train_smoke(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from alpr import training
+    from alpr import char_crops
     from alpr.cli import main
 
     if importlib.util.find_spec("alpr.synth.render") is None:
-        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+        monkeypatch.setattr(char_crops, "_default_renderer", lambda: _standin_render)
     out = tmp_path / "models" / "tiny.keras"
     args = ["train", "--country", "es", "--samples", "200", "--test-samples", "50", "--epochs", "1",
             "--width", "4", "--seed", "3", "--quiet", "--out", str(out)]
@@ -158,11 +158,11 @@ def test_cli_train_smoke(tmp_path, monkeypatch):
 def test_cli_train_label_smoothing_cut_rate_and_ema_reach_the_card(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from alpr import training
+    from alpr import char_crops
     from alpr.cli import main
 
     if importlib.util.find_spec("alpr.synth.render") is None:
-        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+        monkeypatch.setattr(char_crops, "_default_renderer", lambda: _standin_render)
     out = tmp_path / "ls.keras"
     args = ["train", "--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1",
             "--width", "4", "--label-smoothing", "0.1", "--cut-rate", "0.3", "--ema", "0.9", "--seed", "1", "--quiet",
@@ -187,10 +187,10 @@ def test_ema_keeps_the_averaged_weights(monkeypatch):
     """With a momentum near 1 the average stays where the first step left it (Keras starts the
     average there: one Adam step, about the learning rate, from the --init weights), while the raw
     weights move on for 16 steps: the saved model must be the average."""
-    from alpr import training
+    from alpr import char_crops, training
 
     if importlib.util.find_spec("alpr.synth.render") is None:
-        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+        monkeypatch.setattr(char_crops, "_default_renderer", lambda: _standin_render)
     start = M.CharModel(M.build_model(len(ALPHABETS["es"]), width=4), ALPHABETS["es"])
     monkeypatch.setattr(training, "_init_model", lambda init, alphabet, width: start)
 
@@ -209,11 +209,11 @@ def test_ema_keeps_the_averaged_weights(monkeypatch):
 def test_cli_train_init_fine_tunes_from_a_model(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from alpr import training
+    from alpr import char_crops
     from alpr.cli import main
 
     if importlib.util.find_spec("alpr.synth.render") is None:
-        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
+        monkeypatch.setattr(char_crops, "_default_renderer", lambda: _standin_render)
     base, tuned = tmp_path / "base.keras", tmp_path / "tuned.keras"
     common = ["--country", "es", "--samples", "60", "--test-samples", "20", "--epochs", "1", "--width", "4", "--quiet"]
     assert CliRunner().invoke(main, ["train", *common, "--seed", "1", "--out", str(base)]).exit_code == 0
@@ -235,12 +235,12 @@ def test_cli_train_init_fine_tunes_from_a_model(tmp_path, monkeypatch):
 
 
 def test_dataset_is_reproducible(monkeypatch):
-    from alpr import training
+    from alpr import char_crops
 
     if importlib.util.find_spec("alpr.synth.render") is None:
-        monkeypatch.setattr(training, "_default_renderer", lambda: _standin_render)
-    x1, y1 = training.make_dataset("de", 30, 5, progress=False)
-    x2, y2 = training.make_dataset("de", 30, 5, progress=False)
+        monkeypatch.setattr(char_crops, "_default_renderer", lambda: _standin_render)
+    x1, y1 = char_crops.make_dataset("de", 30, 5, progress=False)
+    x2, y2 = char_crops.make_dataset("de", 30, 5, progress=False)
     np.testing.assert_array_equal(y1, y2)
     np.testing.assert_array_equal(x1, x2)
     assert x1.shape == (30, *M.INPUT_SHAPE) and x1.dtype == np.float32

@@ -1,4 +1,4 @@
-"""The synthetic character crops the CNN is trained on (alpr.training.make_crops)."""
+"""The synthetic character crops the CNN is trained on (alpr.char_crops.make_crops)."""
 
 from dataclasses import replace
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from alpr.synth import fonts
 from alpr.synth.render import render_plate
-from alpr.training import CLEAN_POLICY, make_crops
+from alpr.char_crops import CLEAN_POLICY, make_crops
 
 
 def grey_median(crop: np.ndarray) -> float:

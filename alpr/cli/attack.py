@@ -364,7 +364,7 @@ def _sweep(out_dir, country, model_name, data_dir, augmented, samples, eps_value
             source = f"real crops from {data_dir}"
         elif augmented:
             crops = C.synthetic_crops(model, samples, seed=seed, augmented=True)
-            source = "augmented synthetic crops (alpr.training.make_crops, held-out seeds)"
+            source = "augmented synthetic crops (alpr.char_crops.make_crops, held-out seeds)"
         else:
             crops = C.synthetic_crops(model, samples, seed=seed)
             source = "synthetic crops (ink boxes of clean alpr.synth renders)"

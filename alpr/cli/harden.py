@@ -13,10 +13,10 @@ METHODS = ("pgd", "fgsm-rs", "trades")
 
 
 def _data(country, n, seed, cache, progress):
-    """Synthetic training-like data (alpr.training.make_dataset), cached as .npz in ``cache`` if given."""
+    """Synthetic training-like data (alpr.char_crops.make_dataset), cached as .npz in ``cache`` if given."""
     import numpy as np
 
-    from alpr.training import make_dataset, policy_for
+    from alpr.char_crops import make_dataset, policy_for
 
     path = Path(cache) / f"{country}-n{n}-s{seed}.npz" if cache else None
     if path is not None and path.is_file():
@@ -89,7 +89,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
     """Adversarially fine-tune the character CNN of --country and save it with its model card.
 
     Fine-tunes --from (default: the shipped undefended model) on freshly generated synthetic crops
-    (alpr.training's augmentation) plus random stickers, with ε ramped up over --ramp epochs.
+    (alpr.char_crops's augmentation) plus random stickers, with ε ramped up over --ramp epochs.
     FGSM-RS is guarded against catastrophic overfitting (PGD accuracy on held-out crops every
     epoch; the best epoch is restored on collapse).
 
@@ -120,7 +120,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
 
     from alpr.model import INPUT_SHAPE, CharModel, build_model, describe_architecture, save_model
     from alpr.plates import ALPHABETS
-    from alpr.training import TEST_SEED_OFFSET, policy_for
+    from alpr.char_crops import TEST_SEED_OFFSET, policy_for
     from dataclasses import asdict
 
     from defense.report import plot_training
@@ -201,7 +201,7 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
             "data_seconds": round(t_data, 1), "fit_seconds": hist["fit_seconds"], "wall_seconds": round(wall, 1),
             "machine_note": "2 shared CPU cores (TensorFlow CPU)",
         },
-        data={"source": "synthetic only: alpr.training.make_dataset (render_plate + jitter + albumentations photometric chain) + defense.augment stickers",
+        data={"source": "synthetic only: alpr.char_crops.make_dataset (render_plate + jitter + albumentations photometric chain) + defense.augment stickers",
               "policy": asdict(policy_for(country)), "n_train": int(len(y)), "repeat_ones": repeat_ones,
               "extra_crops": [{"file": str(path), "n": int(len(ye)), "meta": meta} for path, _, ye, meta in extras], "n_val": int(len(y_val)), "train_seed": seed,
               "val_seed": seed + TEST_SEED_OFFSET},

@@ -76,9 +76,10 @@ def command(country, out, epochs, samples, test_samples, width, batch_size, lear
         raise UserError(f"--out must end in .keras, got {out}")
     check_output_file(out, force=force, option="--out")
     check_output_file(out.with_suffix(".json"), force=force, option="--out")
+    from alpr.char_crops import policy_for
     from alpr.model import save_model
     from alpr.synth.style import font_probabilities
-    from alpr.training import InitModelError, TrainConfig, policy_for, train
+    from alpr.training import InitModelError, TrainConfig, train
 
     if font_mix is not None:
         try:

@@ -118,9 +118,9 @@ def command(country, method, eps, epochs, samples, val_samples, base, width, out
     tf = import_tensorflow()  # before keras, which would import TensorFlow with its start-up banner
     import keras
 
+    from alpr.char_crops import TEST_SEED_OFFSET, policy_for
     from alpr.model import INPUT_SHAPE, CharModel, build_model, describe_architecture, save_model
     from alpr.plates import ALPHABETS
-    from alpr.char_crops import TEST_SEED_OFFSET, policy_for
     from dataclasses import asdict
 
     from defense.report import plot_training

@@ -67,9 +67,10 @@ def font_probabilities(country: str, font_mix: dict | None = None) -> tuple[floa
     if unknown:
         raise ValueError(f"unknown font {unknown[0]!r} for {country}; expected one of {', '.join(fonts)}")
     weights = [float(font_mix.get(f, 0.0)) for f in fonts]
-    if min(weights) < 0 or sum(weights) <= 0:
+    total = sum(weights)
+    if min(weights) < 0 or total <= 0:
         raise ValueError("font weights must be >= 0 with a positive sum")
-    return tuple(w / sum(weights) for w in weights)
+    return tuple(w / total for w in weights)
 
 
 def random_style(country: str, rng: np.random.Generator, font_mix: dict | None = None) -> dict:

@@ -15,6 +15,10 @@ MAIN_INK = 0.25
 SHORT_BOX = 0.6
 #: A box at a row's end this much taller than the others, past their tops and bottoms, is no glyph.
 TALL_END = 1.15
+#: Widest component, in row heights, that ``add_touching`` takes as glyphs touching each other.
+TOUCHING_MAX_WIDTH = 3.3
+#: How far from an equal-width cut (share of a glyph's width) ``add_touching`` cuts such a component.
+TOUCHING_CUT_WINDOW = 0.15
 
 
 def absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -42,6 +46,37 @@ def absorb_pieces(row: np.ndarray, others: np.ndarray) -> np.ndarray:
     return row[np.argsort(row[:, 0])]
 
 
+def add_touching(row: np.ndarray, others: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The row with the components of ``others`` that are glyphs touching each other added (for
+    ``split_wide`` to cut apart): bold print, tight spacing or blur join neighbouring glyphs into
+    one component too wide to be taken for a character. Such a component sits on the row's line
+    at its height, is wider than a glyph and at most ``TOUCHING_MAX_WIDTH`` row heights, has
+    background in it (no filled block), overlaps no box of the row, lies at most a row height
+    beyond its ends and touches neither the left nor the right border of ``mask`` (frame, band
+    and car body do)."""
+    if len(row) < 2 or len(others) == 0:
+        return row
+    hm, off_line = comp.row_line(row)
+    x, y, w, h = others[:, :4].T
+    lo, hi = row[:, 0].min(), (row[:, 0] + row[:, 2]).max()
+    fits = ((0.9 * hm <= h) & (h <= 1.12 * hm) & (w > 0.95 * hm) & (w <= TOUCHING_MAX_WIDTH * hm)
+            & (np.abs(off_line(others)) < 0.1 * hm) & (x > 1) & (x + w < mask.shape[1] - 1)
+            & (x + w > lo - hm) & (x < hi + hm))
+    added = []
+    for box in others[fits, :4]:
+        bx, by, bw, bh = box.astype(int)
+        overlaps = np.minimum(row[:, 0] + row[:, 2], bx + bw) - np.maximum(row[:, 0], bx) > 0
+        if not overlaps.any() and comp.mean_of(mask[by : by + bh, bx : bx + bw] > 0) < 0.75:
+            added.append(box)
+    if not added:
+        return row
+    # the glyphs of one font are about as wide as each other, and the ink of a touching pair can
+    # be thinnest inside a glyph (the bowl of a D), so the cuts stay close to equal widths
+    pieces = split_wide(np.array(added, dtype=float), mask, window=TOUCHING_CUT_WINDOW, height=hm)
+    out = np.vstack([row, pieces])
+    return out[np.argsort(out[:, 0])]
+
+
 def drop_cut(boxes: np.ndarray, width: int) -> np.ndarray:
     """Drop slivers cut by the left or right image border (band edge, frame, car body)."""
     hm = comp.median(boxes[:, 3])
@@ -63,11 +98,13 @@ def edge_glyph(boxes: np.ndarray, off_line: np.ndarray, hm: float) -> np.ndarray
     return (np.abs(off_line) < 0.08 * hm) & (np.abs(boxes[:, 3] - hm) < 0.12 * hm) & (boxes[:, 2] >= 0.35 * hm)
 
 
-def split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def split_wide(boxes: np.ndarray, mask: np.ndarray, *, window: float = 0.3, height: float | None = None) -> np.ndarray:
     """Split boxes wider than one character (touching glyphs) at their ink-projection minima; each
     piece spans the rows of its main ink (``main_ink_rows``), so that a hyphen split off a glyph
-    it touched is as short as it is (``_clean_row`` drops short boxes)."""
-    hm = comp.median(boxes[:, 3])
+    it touched is as short as it is (``_clean_row`` drops short boxes). A box of k glyphs is cut
+    near each k-th of its width, within ``window`` of a k-th either way. ``height``: the glyph
+    height (default: the boxes' median height)."""
+    hm = comp.median(boxes[:, 3]) if height is None else height
     out = []
     for x, y, w, h in boxes:
         parts = int(round(w / (0.6 * hm)))
@@ -78,7 +115,7 @@ def split_wide(boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         profile = (mask[y0 : y0 + int(h), x0 : x0 + int(w)] > 0).sum(axis=0).astype(float)
         cuts, step = [0], w / parts
         for p in range(1, parts):
-            lo, hi = int(p * step - 0.3 * step), int(p * step + 0.3 * step)
+            lo, hi = int(p * step - window * step), int(p * step + window * step)
             cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(p * step))
         cuts.append(int(w))
         for a, b in zip(cuts[:-1], cuts[1:]):

@@ -21,6 +21,7 @@ from alpr._geometry import box_cover
 from alpr._row_repair import (
     SHORT_BOX,
     absorb_pieces,
+    add_touching,
     classify_gaps,
     drop_cut,
     drop_tall_ends,
@@ -161,7 +162,7 @@ def _segment(image: np.ndarray, known_plate: bool) -> Segmentation:
     rows, mask, others, pool = _find_rows(grey, known_plate)
     colour = comp.chroma(work)
     greys = comp.flat_grey_boxes(work, comp.median(rows[0][:, 3]), colour) if len(rows[0]) else np.zeros((0, 4))
-    rows = [_clean_row(r, mask, work, grey, colour, greys, pool) for r in rows]
+    rows = [_clean_row(r, mask, work, grey, colour, greys, pool, others) for r in rows]
     rows = [r for r in rows if (r[:, 4] == 0).sum() >= 2]
     if not rows:
         return Segmentation()
@@ -199,14 +200,16 @@ def _as_cells(row: np.ndarray, occluded: list[int]) -> np.ndarray:
 
 
 def _clean_row(boxes: np.ndarray, mask: np.ndarray, work: np.ndarray, grey: np.ndarray, colour,
-               greys: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """A character row after dropping what is no character, splitting touching glyphs and
+               greys: np.ndarray, pool: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """A character row after dropping what is no character, taking in and splitting touching
+    glyphs (``others``: the mask's components outside the row) and
     inserting the grey anonymisation boxes ``greys`` lying on it, as rows (x, y, w, h, occluder);
     empty if the row is implausible (no clean margin, ink everywhere between the boxes).
     ``grey`` is ``work``'s normalised grey."""
     empty = np.zeros((0, 5))
     if len(boxes) < 2 or not _clean_margin(boxes, mask) or not _clean_between(boxes, mask, greys):
         return empty
+    boxes = add_touching(boxes, others, mask)
     for drop, arg in ((drop_cut, grey.shape[1]), (drop_coloured, colour[0]), (drop_flat, grey)):
         boxes = drop(boxes, arg)
         if len(boxes) < 2:

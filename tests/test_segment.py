@@ -511,3 +511,42 @@ def test_a_tall_box_at_a_row_end_past_the_glyphs_tops_and_bottoms_is_no_glyph():
     higher = [190.0, 5.0, 22.0, 58.0, 0]  # tall and above the others, but not below them
     assert len(drop_tall_ends(np.array(glyphs + [higher]))) == 7
     assert len(drop_tall_ends(np.array(glyphs[:2] + [frame]))) == 3  # too few boxes to judge
+
+
+@pytest.mark.parametrize("text,country", [("DNR BI 3", "de"), ("1234 BCD", "es"), ("4827 DRN", "es")])
+def test_glyphs_touching_each_other_are_split_and_read(text, country):
+    """Bold print set tight and blurred joins neighbouring glyphs into one component too wide to
+    be taken for a character (these plates were read BI3, T234 and L827 before): it joins the
+    row and is cut into its glyphs."""
+    from alpr.pipeline import Recognizer
+
+    recognizer = Recognizer(country=country)
+    for spacing in (0.0, -2.0):
+        rendered = render_plate(text, country, height_px=110, style={"spacing_mm": spacing, "weight": 1.2})
+        image = cv2.GaussianBlur(rendered.image, (0, 0), 1.5)
+        seg = segment(image, known_plate=True)
+        assert len(seg.boxes) == len(rendered.boxes), (spacing, seg.boxes.tolist())
+        plate = recognizer.read_crop(image)
+        assert plate is not None and plate.text == text.replace(" ", ""), (spacing, plate)
+
+
+def test_add_touching_takes_wide_components_on_the_row_line_only():
+    """A wide component on the row's line, with background in it, joins the row cut into glyphs;
+    a filled block, one off the line, one touching the image border and one far past the row's
+    end stay out."""
+    from alpr._row_repair import add_touching
+
+    mask = np.zeros((60, 400), np.uint8)
+    row = np.array([[200.0, 5.0, 25.0, 50.0], [235.0, 5.0, 25.0, 50.0]])
+    for x, _, w, h in row.astype(int):
+        mask[5 : 5 + h, x : x + w] = 255
+    mask[5:55, 120:190] = 255  # two glyphs touching: strokes with background between them
+    mask[15:45, 130:150] = mask[15:45, 160:180] = 0
+    out = add_touching(row, np.array([[120.0, 5.0, 70.0, 50.0]]), mask)
+    assert len(out) == 4 and out[0, 0] == 120 and out[1, 0] + out[1, 2] == 190
+    mask[5:55, 300:370] = 255  # a filled block beside the row
+    assert len(add_touching(row, np.array([[300.0, 5.0, 70.0, 50.0]]), mask)) == 2
+    assert len(add_touching(row, np.array([[120.0, 20.0, 70.0, 50.0]]), mask)) == 2  # off the line
+    assert len(add_touching(row, np.array([[0.0, 5.0, 70.0, 50.0]]), mask)) == 2  # at the border
+    mask[:] = 0
+    assert len(add_touching(row, np.array([[20.0, 5.0, 70.0, 50.0]]), mask)) == 2  # far from the row

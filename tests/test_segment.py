@@ -537,16 +537,17 @@ def test_add_touching_takes_wide_components_on_the_row_line_only():
     from alpr._row_repair import add_touching
 
     mask = np.zeros((60, 400), np.uint8)
-    row = np.array([[200.0, 5.0, 25.0, 50.0], [235.0, 5.0, 25.0, 50.0]])
+    row = np.array([[100.0, 5.0, 25.0, 50.0], [135.0, 5.0, 25.0, 50.0]])
     for x, _, w, h in row.astype(int):
         mask[5 : 5 + h, x : x + w] = 255
-    mask[5:55, 120:190] = 255  # two glyphs touching: strokes with background between them
-    mask[15:45, 130:150] = mask[15:45, 160:180] = 0
-    out = add_touching(row, np.array([[120.0, 5.0, 70.0, 50.0]]), mask)
-    assert len(out) == 4 and out[0, 0] == 120 and out[1, 0] + out[1, 2] == 190
-    mask[5:55, 300:370] = 255  # a filled block beside the row
-    assert len(add_touching(row, np.array([[300.0, 5.0, 70.0, 50.0]]), mask)) == 2
-    assert len(add_touching(row, np.array([[120.0, 20.0, 70.0, 50.0]]), mask)) == 2  # off the line
+    mask[5:55, 170:240] = 255  # two glyphs touching: strokes with background between them
+    mask[15:45, 180:200] = mask[15:45, 210:230] = 0
+    out = add_touching(row, np.array([[170.0, 5.0, 70.0, 50.0]]), mask)
+    assert len(out) == 4 and out[2, 0] == 170 and out[3, 0] + out[3, 2] == 240
+    assert len(add_touching(row, np.array([[170.0, 20.0, 70.0, 50.0]]), mask)) == 2  # off the line
+    mask[5:55, 0:70] = mask[5:55, 300:370] = 127  # background in them too, as between glyphs
+    mask[15:45, 10:60] = mask[15:45, 310:360] = 0
     assert len(add_touching(row, np.array([[0.0, 5.0, 70.0, 50.0]]), mask)) == 2  # at the border
-    mask[:] = 0
-    assert len(add_touching(row, np.array([[20.0, 5.0, 70.0, 50.0]]), mask)) == 2  # far from the row
+    assert len(add_touching(row, np.array([[300.0, 5.0, 70.0, 50.0]]), mask)) == 2  # far past the row's end
+    mask[5:55, 170:240] = 255  # a filled block beside the row
+    assert len(add_touching(row, np.array([[170.0, 5.0, 70.0, 50.0]]), mask)) == 2

@@ -99,11 +99,14 @@ TILT_MIN_SCORE = 0.55
 class Detection:
     """A plate candidate: ``quad`` float32 4×2 corners TL, TR, BR, BL in image pixels, ``score`` in
     [0, 1]. ``boxed``: the quad is the learned detector's box around the plate rather than the
-    plate's own outline, so the plate's text line may slope inside it."""
+    plate's own outline, so the plate's text line may slope inside it. ``outline``: the classical
+    outline the net's box replaced (it disagreed with it), or None; ``Recognizer.read`` also reads
+    it when the box's reading is doubtful."""
 
     quad: np.ndarray
     score: float
     boxed: bool = False
+    outline: np.ndarray | None = None
 
 
 def detect(
@@ -162,9 +165,10 @@ def detect_tilted(image_bgr: np.ndarray, angles, *, max_plates: int = 5, min_sco
         for det in _detect_level(turned, max_plates=max_plates, min_score=min_score, verify=verify,
                                  small_plates=small_plates):
             quad = cv2.transform(det.quad[None], back)[0].astype(np.float32)
+            outline = None if det.outline is None else cv2.transform(det.outline[None], back)[0].astype(np.float32)
             cx, cy = quad.mean(axis=0)
             if 0 <= cx < w and 0 <= cy < h:  # not a plate made up of the filled corners
-                found.append((Detection(quad, det.score, det.boxed), False))
+                found.append((Detection(quad, det.score, det.boxed, outline), False))
     return [d for d, _ in _suppress(found, max_plates)]
 
 
@@ -235,9 +239,9 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
     Net boxes under ``NET_CONFIRM`` (or ``NET_THRESHOLD`` if lower) are ignored. A classical
     candidate overlapping a net box gets the combined score ``1 - (1 - a)(1 - b)`` and keeps its
     quad if their boxes agree to ``QUAD_AGREE`` IoU or the net's score is under ``NET_THRESHOLD``
-    (else takes the net's box); net boxes of at least ``NET_THRESHOLD`` matching no classical
-    candidate become rectangle quads with the net's score (only when narrower than
-    ``max_width``); classical candidates the net does not confirm are scaled by
+    (else takes the net's box, its own quad kept as ``outline``); net boxes of at least
+    ``NET_THRESHOLD`` matching no classical candidate become rectangle quads with the net's score
+    (only when narrower than ``max_width``); classical candidates the net does not confirm are scaled by
     ``CLASSICAL_ONLY``. Returns the candidates and, for each, whether the net backs it (a net box
     of at least ``NET_THRESHOLD`` matched it)."""
     out: list[Detection] = []
@@ -261,7 +265,7 @@ def _merge_net(found: list[Detection], net_boxes, *, max_width: float = np.inf) 
         strong = s >= NET_THRESHOLD
         boxed = strong and geo.box_iou(box, (x, y, w, h)) < QUAD_AGREE
         quad = _rect(x, y, w, h) if boxed else det.quad
-        out.append(Detection(quad, float(1 - (1 - det.score) * (1 - s)), boxed))
+        out.append(Detection(quad, float(1 - (1 - det.score) * (1 - s)), boxed, det.quad if boxed else None))
         backed.append(strong)
     for k, (x, y, w, h, s) in enumerate(net_boxes):
         if not used[k] and w < max_width and s >= NET_THRESHOLD:

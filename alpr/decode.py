@@ -20,7 +20,10 @@ letters and runs of digits: there, each change between a letter and a digit insi
 by a two-state Viterbi pass. Most European fonts draw O and 0 alike (FE-Schrift is the exception),
 so for ``eu`` the two share their probability mass, the run decides which one is read, and the
 CNN's preference only breaks ties; the reported confidence is the pair's mass. Other readings
-change only when the CNN is unsure (within ``KIND_SWITCH_COST`` nats).
+change only when the CNN is unsure (within ``KIND_SWITCH_COST`` nats). German plates keep the
+CNN's O or 0 where the grammar allows it, but a slot that needs the other one may read it at
+``DE_ALIKE_COST`` rather than the box being dropped (a sheared or blurred O loses FE-Schrift's
+wider shape, its one cue, and the CNN then reads it 0 at 0.999 or more).
 """
 
 from dataclasses import dataclass
@@ -45,6 +48,11 @@ RED_ZERO_ALIKE = "0DO"
 MISSING_COST = 3.0  # nats per template slot with no box (an occluded character)
 KIND_SWITCH_COST = 1.0  # eu: nats per letter↔digit change inside a group
 EU_ALIKE = ("O", "0")  # eu: one glyph in most European fonts
+#: de: nats at most between O and 0 (below DROP_COST: a letter O the CNN reads 0 is read O, not
+#: dropped); on rendered German plates read from their true outlines, wrong readings 58 / 59 / 67
+#: -> 55 / 56 / 64 of 300 (seeds 5000 / 6000 / 7000, none lost; 2 and 4 read the same), while
+#: sharing the pair's mass as ``eu`` does lost a Q the CNN reads 0 (QLJ7 read OLJ7).
+DE_ALIKE_COST = 3.0
 _TIE_BREAK = 0.05  # eu: share of the CNN's O/0 log-odds kept (capped below the switch cost)
 FALLBACK_CONFIDENCE = 0.5  # below this, readings with unseen slots are searched too
 MISSING = "?"
@@ -140,6 +148,8 @@ class _Search:
         self.reported = probs  # the confidence reported for a chosen character
         if country == "eu" and all(c in alphabet for c in EU_ALIKE):
             self._merge_alike([alphabet.index(c) for c in EU_ALIKE])
+        elif country == "de" and all(c in alphabet for c in EU_ALIKE):
+            self._floor_alike([alphabet.index(c) for c in EU_ALIKE], DE_ALIKE_COST)
         self.log_probs[sorted(i for i in unknown if 0 <= i < self.n)] = 0.0  # fits every slot equally
         self.column = {c: i for i, c in enumerate(alphabet)}
         self.slot_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -155,6 +165,14 @@ class _Search:
         self.log_probs[:, a], self.log_probs[:, b] = shared + odds / 2, shared - odds / 2
         self.reported = self.probs.copy()
         self.reported[:, a] = self.reported[:, b] = mass
+
+    def _floor_alike(self, cols: list[int], cost: float) -> None:
+        """Let each look-alike column cost at most ``cost`` nats more than the other."""
+        a, b = cols
+        la, lb = self.log_probs[:, a].copy(), self.log_probs[:, b].copy()
+        self.log_probs[:, a], self.log_probs[:, b] = np.maximum(la, lb - cost), np.maximum(lb, la - cost)
+        self.reported = self.probs.copy()
+        self.reported[:, a] = self.reported[:, b] = self.probs[:, a] + self.probs[:, b]
 
     def best_in_slot(self, allowed: str):
         """(best log-prob per box, best column per box) over the characters a slot allows."""
@@ -300,7 +318,7 @@ class _Search:
             column = cols[box, slot]
             chars[slot] = self.alphabet[column]
             if self.red_ink and template.red and template.slots[slot] == "0":
-                confs.append(min(1.0, sum(float(self.reported[box, self.column[c]]) for c in RED_ZERO_ALIKE
+                confs.append(min(1.0, sum(float(self.probs[box, self.column[c]]) for c in RED_ZERO_ALIKE
                                           if c in self.column)))
             else:
                 confs.append(float(self.reported[box, column]))

@@ -136,10 +136,26 @@ def test_eu_switch_is_free_at_a_wide_gap_and_confident_readings_stand():
     assert decode(unsure, alphabet, "eu", gaps={2, 3}).text == "AB1CD"  # ... unless wide gaps set it apart
 
 
-def test_other_countries_keep_o_and_zero_apart():
+def test_german_o_and_zero_keep_the_cnn_reading_where_the_grammar_allows_it():
     alphabet = plates.ALPHABETS["de"]
     result = decode(one_hot_probs("KAO1", alphabet, 0.99), alphabet, "de", gaps={2})
     assert result.text == "KAO1"
+
+
+def test_german_o_read_as_zero_is_read_as_the_letter_the_slot_needs():
+    """The CNN reads a sheared, blurred O as 0 (its one cue, FE-Schrift's wider O, gone): rather
+    than drop the box (DROP_COST) the decoder reads the look-alike, at DE_ALIKE_COST, and reports
+    the pair's mass; the same for an O where the grammar needs a digit."""
+    alphabet = plates.ALPHABETS["de"]
+    assert dec.DE_ALIKE_COST < dec.DROP_COST
+    result = decode(one_hot_probs("0RLJ3", alphabet, 0.999), alphabet, "de", gaps={2})
+    assert result.text == "ORLJ3" and result.groups == ("OR", "LJ", "3")
+    assert result.char_confidences[0] > 0.999
+    assert decode(one_hot_probs("MAB1O2", alphabet, 0.999), alphabet, "de", gaps={1, 3}).text == "MAB102"
+    # the other look-alike is only a fallback: a Q the CNN gives a fair chance stays a Q
+    probs = one_hot_probs("0LJ7", alphabet, 0.9)
+    probs[0, alphabet.index("Q")] = 0.09
+    assert decode(probs, alphabet, "de", gaps={1}).text == "QLJ7"
 
 
 def test_hidden_characters_go_where_the_wide_spaces_are():
@@ -186,6 +202,10 @@ def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing, red_
     subset, template and placement, no pruning): ``(log_score, groups, boxes read)`` tuples."""
     n = len(probs)
     log_probs = np.log(np.maximum(probs, 1e-9))
+    if country == "de":  # O and 0 cost at most DE_ALIKE_COST more than each other
+        o, zero = alphabet.index("O"), alphabet.index("0")
+        lo, lz = log_probs[:, o].copy(), log_probs[:, zero].copy()
+        log_probs[:, o], log_probs[:, zero] = np.maximum(lo, lz - dec.DE_ALIKE_COST), np.maximum(lz, lo - dec.DE_ALIKE_COST)
     log_probs[sorted(unknown)] = 0.0
     hidden = set(unknown)
     out = []

@@ -11,6 +11,12 @@ from alpr._components import chroma, inner, mean_of, median, percentiles, spread
 #: more colourful (chroma) or less contrasted (share of the spread) than the characters a box
 #: there must be to be taken for it.
 _BAND_SHARE, _BAND_CHROMA, _BAND_SPREAD = 0.1, 8.0, 0.7
+#: A first box on the plate's left border that ends within this share of its width, at least
+#: 0.4 times as wide as high, is the band when this share of its pixels is ink-dark: a dark band
+#: (infrared, a tinted photo) whose stars and letter the binarisation joined into one box. On
+#: rendered German and Spanish crops, such band boxes are 87-98 % ink; glyphs on the left border
+#: of crops cut without their band 10-61 %.
+_EDGE_BAND_SHARE, _EDGE_BAND_FILL = 0.12, 0.8
 #: A flat box whose inside is within this share of the ink-to-paper contrast of the paper, and
 #: whose strokes (ink-dark pixels of the whole box) cover 10-70 % of it, is a glyph with a
 #: paper-light inside in shade (L, 0), not a grey box (``drop_flat``).
@@ -121,6 +127,9 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
     x, _, w, h = boxes[0]
     if x < 0.15 * plate_bgr.shape[1] and h > 1.2 * median(rest[:, 3]):
         return rest
+    if x <= 1 and x + w < _EDGE_BAND_SHARE * plate_bgr.shape[1] and w >= 0.4 * h \
+            and _ink_share(grey, boxes[0], rest) >= _EDGE_BAND_FILL:
+        return rest
     band = find_band(plate_bgr, rest, colour)
     if band is not None and min(x + w, band[0] + band[2]) - max(x, band[0]) > 0.5 * w:
         return rest
@@ -134,6 +143,22 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
         if spreads[0] < _BAND_SPREAD * median(spreads[1:]) and not _band_before(boxes, plate_bgr, colour):
             return rest
     return boxes
+
+
+def _ink_share(grey: np.ndarray, box, glyphs: np.ndarray) -> float:
+    """Share of ``box``'s pixels darker than halfway between the ``glyphs``' ink (the median of
+    their 10th grey percentiles) and the paper (the 90th percentile of the rows they span)."""
+    ink = median(np.array([percentiles(_pixels(grey, g), (10,))[0] for g in glyphs]))
+    top, bottom = int(glyphs[:, 1].min()), int((glyphs[:, 1] + glyphs[:, 3]).max())
+    paper = percentiles(grey[top:max(bottom, top + 1)], (90,))[0]
+    patch = _pixels(grey, box)
+    return mean_of(patch < (ink + paper) / 2) if patch.size else 0.0
+
+
+def _pixels(grey: np.ndarray, box) -> np.ndarray:
+    """The pixels of an (x, y, w, h) box, at least one each way."""
+    x, y, w, h = (int(round(v)) for v in box[:4])
+    return grey[max(y, 0):max(y + h, y + 1), max(x, 0):max(x + w, x + 1)]
 
 
 def _band_before(boxes: np.ndarray, plate_bgr: np.ndarray, colour) -> bool:

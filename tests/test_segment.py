@@ -219,6 +219,29 @@ def test_faint_or_dark_band_at_the_left_is_no_character(band_bgr):
     assert len(drop_band(boxes, image, chroma(image), normalised_grey(image))) == 6
 
 
+def test_a_dark_band_on_the_left_border_is_no_character_but_a_glyph_there_stays():
+    """A band rendered near-black (infrared, a tinted photo) with its light letter has a glyph's
+    contrast and height; on the crop's left border, it is told apart by its ink share."""
+    from alpr._band import drop_band
+    from alpr._components import chroma, normalised_grey
+
+    def row(first: str) -> tuple[np.ndarray, np.ndarray]:
+        image = np.full((96, 300, 3), 225, np.uint8)
+        boxes = [(0, 18, 28, 54)] + [(50 + 40 * k, 20, 26, 50) for k in range(5)]
+        for x, y, w, h in boxes[1:]:
+            cv2.rectangle(image, (x + 3, y + 3), (x + w - 4, y + h - 4), (20, 20, 20), 5)
+        if first == "band":  # its ring of stars and its letter, light on dark
+            image[18:72, 0:28] = (30, 30, 30)
+            cv2.circle(image, (14, 33), 7, (225, 225, 225), 1)
+            cv2.putText(image, "D", (8, 66), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (225, 225, 225), 2)
+        else:  # a U cut without its band, on the border
+            cv2.putText(image, "U", (-2, 71), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (20, 20, 20), 6)
+        return image, np.array(boxes, dtype=float)
+
+    kept = [len(drop_band(b, image, chroma(image), normalised_grey(image))) for image, b in map(row, ("band", "glyph"))]
+    assert kept == [5, 6]
+
+
 def test_round_first_letter_right_of_a_coloured_band_stays():
     # the inside of an O is as faint as a band, but a band that shows left of it with paper between settles it
     from alpr._band import drop_band

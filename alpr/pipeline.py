@@ -336,6 +336,31 @@ class Recognizer:
             seg = segment.segment(crop, known_plate=known_plate)
         if len(seg.boxes) == 0:
             return None
+        best = self._decode_segmentation(crop, seg)
+        # a wide glyph the segmenter cut in two stems (an M read II): the reading of the boxes
+        # with such stems joined wins if the decoder scores it higher
+        joined = segment.join_stems(seg)
+        if joined is not None:
+            other = self._decode_segmentation(crop, joined)
+            if other is not None and (best is None or other.log_score > best.log_score):
+                best, seg = other, joined
+        if best is None:
+            return None
+        to_image = plate_to_image(crop.shape, quad)
+        boxes = [map_box(seg.boxes[i], to_image) for i in best.kept]
+        return Plate(
+            text=best.text,
+            country=best.country,
+            confidence=round(best.confidence, 4),
+            quad=rounded(quad),
+            chars=[Char(c, round(p, 4), b) for c, p, b in zip(best.text, best.char_confidences, boxes)],
+            formatted=plates.PlateText(best.country, best.groups).formatted,
+            detection_score=round(float(score), 4),
+            missing=best.missing,
+        )
+
+    def _decode_segmentation(self, crop: np.ndarray, seg: segment.Segmentation) -> Decoded | None:
+        """The best reading of ``crop``'s segmented boxes over the recogniser's countries."""
         chars = [crop[y : y + h, x : x + w] for x, y, w, h in seg.boxes]
         gaps = {int(g) for g in seg.wide_gaps}
         occluded = {int(i) for i in seg.occluded}
@@ -370,20 +395,7 @@ class Recognizer:
                     decoded = voweled
             if decoded is not None and (best is None or decoded.log_score > best.log_score):
                 best = decoded
-        if best is None:
-            return None
-        to_image = plate_to_image(crop.shape, quad)
-        boxes = [map_box(seg.boxes[i], to_image) for i in best.kept]
-        return Plate(
-            text=best.text,
-            country=best.country,
-            confidence=round(best.confidence, 4),
-            quad=rounded(quad),
-            chars=[Char(c, round(p, 4), b) for c, p, b in zip(best.text, best.char_confidences, boxes)],
-            formatted=plates.PlateText(best.country, best.groups).formatted,
-            detection_score=round(float(score), 4),
-            missing=best.missing,
-        )
+        return best
 
 
 def with_vowels(

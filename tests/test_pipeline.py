@@ -141,6 +141,26 @@ def test_a_net_box_that_cuts_a_character_off_is_read_from_the_outline_it_replace
     assert from_box <= 1 and from_outline >= 9, (from_box, from_outline)
 
 
+#: Rendered plates (country, scene seed) whose H, M, N or W the segmenter cuts in two stems, read
+#: as II, IV or VV before the stems were also read joined (``join_stems``).
+_CUT_IN_TWO = (("de", 5178), ("de", 5218), ("es", 5026), ("es", 5221))
+
+
+def test_a_wide_glyph_cut_in_two_stems_is_read_joined(readers, monkeypatch):
+    from alpr import segment
+    from alpr.detect import rectify
+
+    scenes = [(country, render_scene(country, seed=seed, size=(640, 480))) for country, seed in _CUT_IN_TWO]
+
+    def correct() -> int:
+        readings = [(readers[c].read_crop(rectify(s.image, s.quad)), s) for c, s in scenes]
+        return sum(bool(p) and p.text == s.rendered.plate.text for p, s in readings)
+
+    assert correct() == len(scenes)
+    monkeypatch.setattr(segment, "join_stems", lambda seg: None)
+    assert correct() == 0
+
+
 #: Rendered German plates (scene seeds) whose registration stickers blur into one character-like
 #: box, which was read as a character (QKB9 as QYKB9, ÄC76 as ÄYC76) before the German decoder
 #: could read such a box as the sticker gap.

@@ -574,3 +574,18 @@ def test_add_touching_takes_wide_components_on_the_row_line_only():
     assert len(add_touching(row, np.array([[300.0, 5.0, 70.0, 50.0]]), mask)) == 2  # far past the row's end
     mask[5:55, 170:240] = 255  # a filled block beside the row
     assert len(add_touching(row, np.array([[170.0, 5.0, 70.0, 50.0]]), mask)) == 2
+
+
+def test_join_stems_joins_narrow_neighbours_and_renumbers_the_rest():
+    from dataclasses import replace
+
+    from alpr.segment import Segmentation, join_stems
+
+    boxes = np.array([[10, 10, 40, 70], [60, 10, 14, 70], [78, 12, 14, 69], [110, 10, 40, 70], [160, 10, 40, 70]])
+    seg = Segmentation(boxes, gaps=[3], wide_gaps=[3], groups=[0, 0, 0, 1, 1], occluded=[4])
+    joined = join_stems(seg)
+    assert joined.boxes.tolist() == [[10, 10, 40, 70], [60, 10, 32, 71], [110, 10, 40, 70], [160, 10, 40, 70]]
+    assert (joined.gaps, joined.wide_gaps, joined.groups, joined.occluded) == ([2], [2], [0, 0, 1, 1], [3])
+    assert join_stems(replace(seg, gaps=[2, 3])) is None  # the two stems lie in different groups
+    assert join_stems(replace(seg, boxes=boxes + [[0, 0, 0, 0], [0, 0, 0, 0], [20, 0, 0, 0], [20, 0, 0, 0],
+                                                  [20, 0, 0, 0]])) is None  # too far apart

@@ -115,11 +115,12 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
 
 def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray) -> np.ndarray:
     """Drop a first box that is the EU band (taken as a tall character in dark or tinted
-    photos): near the left edge and much taller than the other boxes, lying in the band
-    found left of the other boxes, or within the band's share of the plate width (the band
-    is under a tenth of it) and unlike the characters: more colourful than they are, or
-    without their ink-on-paper contrast (a dark band at night, a faint one by day) while no
-    coloured band shows left of it.
+    photos): near the left edge and much taller than the other boxes, on the left border and
+    nearly all ink-dark (``_EDGE_BAND_FILL``), lying in the band found left of the other boxes,
+    or within the band's share of the plate width (the band is under a tenth of it) and unlike
+    the characters, more colourful than they are or without their ink-on-paper contrast (a dark
+    band at night, a faint one by day), while no coloured band shows left of it with paper
+    between (a tinted first letter or the inside of an O beside the band is no band).
     ``grey`` is ``plate_bgr``'s normalised grey."""
     if len(boxes) < 3:
         return boxes
@@ -135,12 +136,12 @@ def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray
         return rest
     if x < _BAND_SHARE * plate_bgr.shape[1]:
         chroma_means = [inner(colour[0], b).mean() for b in boxes]
-        if chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA:
-            return rest
+        colourful = chroma_means[0] > median(chroma_means[1:]) + _BAND_CHROMA
         # a faint box is the band unless the band shows, coloured, left of it with paper between:
         # the inside of a round first letter (O, D, Q) beside the band is as faint
         spreads = [spread(grey, b) for b in boxes]
-        if spreads[0] < _BAND_SPREAD * median(spreads[1:]) and not _band_before(boxes, plate_bgr, colour):
+        faint = spreads[0] < _BAND_SPREAD * median(spreads[1:])
+        if (colourful or faint) and not _band_before(boxes, plate_bgr, colour):
             return rest
     return boxes
 

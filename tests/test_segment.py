@@ -242,6 +242,26 @@ def test_a_dark_band_on_the_left_border_is_no_character_but_a_glyph_there_stays(
     assert kept == [5, 6]
 
 
+def test_a_tinted_first_letter_right_of_a_coloured_band_stays_but_alone_is_the_band():
+    """Colour noise or a tint may make the first letter more colourful than the rest; with the
+    band showing left of it, paper between, it is a letter (FIMCK75E was read IMCK75E)."""
+    from alpr._band import drop_band
+    from alpr._components import chroma, normalised_grey
+
+    def row(with_band: bool) -> tuple[np.ndarray, np.ndarray]:
+        image = np.full((96, 300, 3), 225, np.uint8)
+        if with_band:
+            image[:, :20] = (160, 60, 20)
+        boxes = [(28, 20, 26, 50)] + [(70 + 40 * k, 20, 26, 50) for k in range(5)]
+        cv2.rectangle(image, (28 + 3, 23), (28 + 22, 66), (150, 40, 170), 5)  # a purple-tinted glyph
+        for x, y, w, h in boxes[1:]:
+            cv2.rectangle(image, (x + 3, y + 3), (x + w - 4, y + h - 4), (20, 20, 20), 5)
+        return image, np.array(boxes, dtype=float)
+
+    kept = [len(drop_band(b, image, chroma(image), normalised_grey(image))) for image, b in map(row, (True, False))]
+    assert kept == [6, 5]
+
+
 def test_round_first_letter_right_of_a_coloured_band_stays():
     # the inside of an O is as faint as a band, but a band that shows left of it with paper between settles it
     from alpr._band import drop_band

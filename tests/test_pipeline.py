@@ -141,6 +141,25 @@ def test_a_net_box_that_cuts_a_character_off_is_read_from_the_outline_it_replace
     assert from_box <= 1 and from_outline >= 9, (from_box, from_outline)
 
 
+def test_a_net_box_that_cuts_a_german_district_short_is_read_from_the_outline_that_reaches_past_it(readers):
+    """A German plate cut at the left still reads as a valid plate (BSWP808 as SWP808, at
+    confidence 1.0): an outline reaching past the box's side is read too, and its reading wins
+    when it holds the box's reading and more."""
+    from alpr.detect import Detection
+
+    from_box = from_outline = 0
+    for seed in range(400, 410):
+        scene = render_scene("de", seed=seed, easy=True, max_angle=0.0, plate_width=(150.0, 260.0))
+        x, y, w, h = quad_bbox(scene.quad)
+        cut = np.float32([[x + 0.2 * w, y], [x + w, y], [x + w, y + h], [x + 0.2 * w, y + h]])
+        truth = scene.rendered.plate.text
+        boxed = readers["de"].read(scene.image, detections=[Detection(cut, 0.9, True)])
+        both = readers["de"].read(scene.image, detections=[Detection(cut, 0.9, True, scene.quad.astype(np.float32))])
+        from_box += bool(boxed) and boxed[0].text == truth
+        from_outline += bool(both) and both[0].text == truth
+    assert from_box <= 5 and from_outline == 10, (from_box, from_outline)
+
+
 #: Rendered plates (country, scene seed) whose H, M, N or W the segmenter cuts in two stems, read
 #: as II, IV or VV before the stems were also read joined (``join_stems``).
 _CUT_IN_TWO = (("de", 5178), ("de", 5218), ("es", 5026), ("es", 5221))

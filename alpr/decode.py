@@ -163,14 +163,17 @@ class _Search:
         odds = np.clip(_TIE_BREAK * (self.log_probs[:, a] - self.log_probs[:, b]), -0.4, 0.4)
         shared = np.log(np.maximum(mass / 2, _EPS))
         self.log_probs[:, a], self.log_probs[:, b] = shared + odds / 2, shared - odds / 2
-        self.reported = self.probs.copy()
-        self.reported[:, a] = self.reported[:, b] = mass
+        self._report_pair_mass(a, b)
 
     def _floor_alike(self, cols: list[int], cost: float) -> None:
         """Let each look-alike column cost at most ``cost`` nats more than the other."""
         a, b = cols
         la, lb = self.log_probs[:, a].copy(), self.log_probs[:, b].copy()
         self.log_probs[:, a], self.log_probs[:, b] = np.maximum(la, lb - cost), np.maximum(lb, la - cost)
+        self._report_pair_mass(a, b)
+
+    def _report_pair_mass(self, a: int, b: int) -> None:
+        """Report the look-alike pair's summed probability as the confidence of either one."""
         self.reported = self.probs.copy()
         self.reported[:, a] = self.reported[:, b] = self.probs[:, a] + self.probs[:, b]
 

@@ -198,7 +198,8 @@ class Recognizer:
         around is read from the plate outline fitted inside that box (``plate_in_box``), and a
         plate outline is read lengthened at the left (``OUTLINE_LEFT_MARGIN``); a net box that
         replaced a classical outline is also read from that outline when its own reading is
-        doubtful or the outline reaches past its side (``OUTLINE_MIN_CONFIDENCE``). ``Plate.quad`` is the quad read.
+        doubtful or the outline reaches past its side (``OUTLINE_MIN_CONFIDENCE``).
+        ``Plate.quad`` is the quad read.
 
         With ``close_ups``, a photo that looks like a plate close-up (``close_up``) is also read
         whole, as ``read_crop`` reads it: that reading is the photo's one plate when it ranks at
@@ -274,36 +275,35 @@ class Recognizer:
             box = quad_bbox(rounded(det.quad))
             if any(box_iou(box, quad_bbox(other.quad)) > 0.3 for other in found):
                 continue
-            with self._stage("rectify"):
-                # the net's box would squeeze a tilted plate: read the plate fitted inside it
-                # (rendered photos turned by 10 degrees, seed 77, es: 14 -> 22 of the 34 boxed
-                # plates read; 21 from their true outlines)
-                if det.boxed:
-                    quad = plate_in_box(image, det.quad)
-                else:
-                    quad = lengthened(det.quad, OUTLINE_LEFT_MARGIN, 0.0)
-                crop = detect.rectify(image, quad)
-            plate = self._read_rectified(crop, quad, det.score)
-            # A level outline quad is already rectified (levelling every candidate gained 0.7
-            # points of UC3M-LP recall for an extra estimate per candidate), but a plate fitted
-            # in the net's box may still lean, and so may a sloping outline (LEVEL_SLOPED_FROM)
-            if det.boxed or slope_degrees(quad) >= LEVEL_SLOPED_FROM:
-                plate = self._levelled_if_better(crop, quad, det.score, plate, known_plate=False)
+            plate = self._read_quad(image, det.quad, det.boxed, det.score)
             if det.outline is not None and (plate is None or _rank(plate) < _TOP_RANK
                                             or _reaches_past(det.outline, det.quad)):
-                with self._stage("rectify"):
-                    quad = lengthened(det.outline, OUTLINE_LEFT_MARGIN, 0.0)
-                    crop = detect.rectify(image, quad)
-                other = self._read_rectified(crop, quad, det.score)
-                if slope_degrees(quad) >= LEVEL_SLOPED_FROM:
-                    other = self._levelled_if_better(crop, quad, det.score, other, known_plate=False)
-                if other is not None and other.confidence >= OUTLINE_MIN_CONFIDENCE \
-                        and (plate is None or _rank(other) > _rank(plate)
-                             or (_rank(other) >= _rank(plate) and plate.text != other.text and plate.text in other.text)):
+                other = self._read_quad(image, det.outline, False, det.score)
+                if _outline_wins(other, plate):
                     plate = other
             if plate is not None and plate.confidence >= self.min_confidence:
                 found.append(plate)
         return sorted(found, key=lambda p: p.confidence * p.detection_score, reverse=True)
+
+    def _read_quad(self, image: np.ndarray, quad: np.ndarray, boxed: bool, score: float) -> Plate | None:
+        """The reading of one candidate ``quad`` on ``image``: the net's box (``boxed``) or a plate
+        outline, as ``read`` describes."""
+        with self._stage("rectify"):
+            # the net's box would squeeze a tilted plate: read the plate fitted inside it
+            # (rendered photos turned by 10 degrees, seed 77, es: 14 -> 22 of the 34 boxed
+            # plates read; 21 from their true outlines)
+            if boxed:
+                quad = plate_in_box(image, quad)
+            else:
+                quad = lengthened(quad, OUTLINE_LEFT_MARGIN, 0.0)
+            crop = detect.rectify(image, quad)
+        plate = self._read_rectified(crop, quad, score)
+        # A level outline quad is already rectified (levelling every candidate gained 0.7
+        # points of UC3M-LP recall for an extra estimate per candidate), but a plate fitted
+        # in the net's box may still lean, and so may a sloping outline (LEVEL_SLOPED_FROM)
+        if boxed or slope_degrees(quad) >= LEVEL_SLOPED_FROM:
+            plate = self._levelled_if_better(crop, quad, score, plate, known_plate=False)
+        return plate
 
     def _read_levelled(self, crop: np.ndarray, quad: np.ndarray, score: float) -> Plate | None:
         """Read ``crop`` (whose corners are ``quad`` in the input image) and, if its text line
@@ -402,6 +402,18 @@ class Recognizer:
             if decoded is not None and (best is None or decoded.log_score > best.log_score):
                 best = decoded
         return best
+
+
+def _outline_wins(outline_plate: Plate | None, box_plate: Plate | None) -> bool:
+    """Whether the reading of the classical outline a net box replaced beats the box's reading:
+    it is at least ``OUTLINE_MIN_CONFIDENCE`` confident and ranks higher, or ranks as high and
+    holds the box's reading and more (the box cut characters off)."""
+    if outline_plate is None or outline_plate.confidence < OUTLINE_MIN_CONFIDENCE:
+        return False
+    if box_plate is None or _rank(outline_plate) > _rank(box_plate):
+        return True
+    return (_rank(outline_plate) >= _rank(box_plate) and outline_plate.text != box_plate.text
+            and box_plate.text in outline_plate.text)
 
 
 def _reaches_past(outline: np.ndarray, box: np.ndarray, share: float = 0.05) -> bool:

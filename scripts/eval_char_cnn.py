@@ -139,6 +139,18 @@ def kind_constrained_accuracy(logits: np.ndarray, y: np.ndarray, alphabet: str) 
     return float(np.mean(same_kind.argmax(axis=1) == y))
 
 
+def reader_accuracy(model, x: np.ndarray, y: np.ndarray, pred: np.ndarray, batch: int = 1024) -> float:
+    """Accuracy of ``model`` as the pipeline reads with it (``CharModel.frozen_logits``: LiteRT with
+    int8 weights when installed, else Keras itself); prints it beside the Keras predictions ``pred``."""
+    read = model.frozen_logits()
+    as_read = np.concatenate([read(x[i : i + batch]).argmax(axis=1) for i in range(0, len(x), batch)])
+    accuracy = float(np.mean(as_read == y))
+    how = "Keras: LiteRT off or missing" if read == model.predict_logits else "LiteRT"
+    print(f"  as the pipeline reads it ({how}): {accuracy:.4%}; "
+          f"{int(np.sum(as_read != pred))} of {len(y)} predictions differ from the float model's")
+    return accuracy
+
+
 def per_font(fonts: np.ndarray, y: np.ndarray, pred: np.ndarray) -> dict:
     """Accuracy and count of the synthetic crops drawn in each font, most frequent font first."""
     names, counts = np.unique(fonts, return_counts=True)
@@ -196,6 +208,7 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
         kind_acc = kind_constrained_accuracy(logits, y, alphabet)
         results["synthetic_heldout_accuracy_kind_constrained"] = kind_acc
         print(f"  with the argmax restricted to the true kind (digit/letter, as grammar decoding does): {kind_acc:.4%}")
+        results["synthetic_heldout_accuracy_as_read"] = reader_accuracy(model, x, y, pred)
         by_font = per_font(np.asarray(fonts), y, pred)
         print("  by font: " + ", ".join(f"{f} {acc:.2%} (n={n})" for f, (acc, n) in by_font.items()))
         print(f"  ({time.time() - t:.1f} s)")
@@ -227,6 +240,7 @@ def main(model_name, real_dir, out_dir, samples, seed, pad, only, update_card, d
         kind_acc = kind_constrained_accuracy(logits, y, alphabet)
         results["real_char_accuracy_kind_constrained"] = kind_acc
         print(f"  with the argmax restricted to the true kind (digit/letter, as grammar decoding does): {kind_acc:.4%}")
+        results["real_char_accuracy_as_read"] = reader_accuracy(model, x, y, pred)
         digits = np.array([alphabet[k].isdigit() for k in y])
         if digits.any() and (~digits).any():
             print(f"  digits {np.mean(pred[digits] == y[digits]):.4%} (n={digits.sum()}), letters {np.mean(pred[~digits] == y[~digits]):.4%} (n={(~digits).sum()})")

@@ -60,3 +60,35 @@ def test_frozen_logits_of_no_crops(cache):
     model = _model(0)
     out = model.frozen_logits()(np.zeros((0, *model.input_shape), np.float32))
     assert out.shape == (0, len(ALPHABETS["es"]))
+
+
+def test_quantized_runner_is_close_to_keras_and_cached_apart(cache):
+    model = _model(0)
+    runner = lite.runner(model.keras_model, (8, *model.input_shape), quantized=True)
+    assert runner is not None
+    x = np.random.default_rng(3).random((16, *model.input_shape), dtype=np.float32)
+    reference = model.predict_logits(x)
+    scale = float(np.abs(reference).max())
+    error = np.abs(runner(x) - reference).max()
+    assert 0 < error <= lite.MAX_QUANTIZED_PROBE_ERROR * scale  # int8 weights: close, but not float32's logits
+    lite.runner(model.keras_model, (8, *model.input_shape))  # float32: its own flatbuffer
+    assert len(list(cache.glob("*.tflite"))) == 2
+
+
+def test_quantized_logits_of_a_crop_do_not_depend_on_its_batch(cache):
+    # read and read_many must agree: a crop's logits may not change with the other crops of its plate
+    model = _model(0)
+    runner = lite.runner(model.keras_model, (8, *model.input_shape), quantized=True)
+    x = np.random.default_rng(4).random((6, *model.input_shape), dtype=np.float32)
+    together = runner(x)
+    x[1:] *= 0.1  # much fainter neighbours
+    np.testing.assert_array_equal(runner(x[:1]), together[:1])
+    np.testing.assert_array_equal(runner(x)[:1], together[:1])
+
+
+def test_float_mode_keeps_float_weights(cache, monkeypatch):
+    monkeypatch.setenv("ALPR_LITERT", "float")
+    model = _model(0)
+    runner = lite.runner(model.keras_model, (8, *model.input_shape), quantized=True)
+    x = np.random.default_rng(5).random((4, *model.input_shape), dtype=np.float32)
+    np.testing.assert_allclose(runner(x), model.predict_logits(x), atol=1e-4)

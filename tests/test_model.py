@@ -295,3 +295,14 @@ def test_eval_script_kind_constrained_accuracy_only_forgives_cross_kind_misreads
     logits = np.array([[1, 0, 3, 0], [2, 0, 1, 0], [2, 1, 0, 0], [0, 0, 0, 5]], np.float32)
     y = np.array([0, 2, 1, 3])
     assert kind_constrained_accuracy(logits, y, alphabet) == 0.75
+
+
+def test_eval_script_reports_the_accuracy_as_the_pipeline_reads(tiny, monkeypatch, capsys):
+    reader_accuracy = load_script("eval_char_cnn").reader_accuracy
+    monkeypatch.setenv("ALPR_LITERT", "0")  # the Keras fallback: exactly the float model's predictions
+    x = np.random.default_rng(0).random((10, *tiny.input_shape), dtype=np.float32)
+    pred = tiny.predict_logits(x).argmax(axis=1)
+    y = pred.copy()
+    y[:4] = (y[:4] + 1) % tiny.n_classes
+    assert reader_accuracy(tiny, x, y, pred) == pytest.approx(0.6)
+    assert "0 of 10 predictions differ" in capsys.readouterr().out

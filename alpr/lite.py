@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import threading
 import warnings
@@ -70,20 +71,26 @@ class LiteRunner:
             return self._interpreter.get_tensor(self._output)  # a copy
 
 
+def weights(quantized: bool = True) -> str:
+    """What ``runner(..., quantized=quantized)`` reads with here: "int8" or "float32" (LiteRT
+    weights), or "keras" (LiteRT disabled by ``ALPR_LITERT=0`` or not installed). A conversion
+    that fails its check also falls back to Keras, with a warning."""
+    mode = os.environ.get("ALPR_LITERT", "1")
+    if mode == "0" or importlib.util.find_spec("ai_edge_litert") is None:
+        return "keras"
+    return "int8" if quantized and mode != "float" else "float32"
+
+
 def runner(keras_model, probe_shape: tuple[int, ...], *, quantized: bool = False) -> LiteRunner | None:
     """A checked LiteRT twin of the one-output ``keras_model`` (converted once, then loaded from
     the disk cache), with int8 weights if ``quantized`` (unless ``ALPR_LITERT=float``), or None
     when LiteRT is unavailable, disabled (``ALPR_LITERT=0``) or does not reproduce Keras on a
     random batch of ``probe_shape`` (within ``MAX_PROBE_ERROR``, or ``MAX_QUANTIZED_PROBE_ERROR``
     of the outputs' range with int8 weights)."""
-    mode = os.environ.get("ALPR_LITERT", "1")
-    if mode == "0":
+    kind = weights(quantized)
+    if kind == "keras":
         return None
-    quantized = quantized and mode != "float"
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401  (only to know whether LiteRT is installed)
-    except ImportError:
-        return None
+    quantized = kind == "int8"
     try:
         lite = LiteRunner(_flatbuffer(keras_model, quantized))
         probe = np.random.default_rng(0).random(probe_shape, dtype=np.float32)

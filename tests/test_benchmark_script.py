@@ -29,7 +29,9 @@ def test_benchmark_reports_the_median_of_its_passes():
     machine = rows["machine reference"]
     for reading in (machine["before"], machine["after"]):
         assert reading["python_loop_ms"] > 0 and reading["matmul_gflops"] > 0
-    assert machine["note"].startswith(f"{os.cpu_count()} CPUs (OpenCV and TensorFlow on one thread each); pure-Python loop")
+    assert machine["note"].startswith(f"{os.cpu_count()} CPUs (OpenCV and TensorFlow on one thread each); "
+                                      "character CNN read by ")
+    assert machine["cnn_weights"] in {"int8", "float32", "keras"} and "pure-Python loop" in machine["note"]
 
 
 def test_benchmark_will_not_time_attacks_on_one_thread():

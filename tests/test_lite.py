@@ -92,3 +92,12 @@ def test_float_mode_keeps_float_weights(cache, monkeypatch):
     runner = lite.runner(model.keras_model, (8, *model.input_shape), quantized=True)
     x = np.random.default_rng(5).random((4, *model.input_shape), dtype=np.float32)
     np.testing.assert_allclose(runner(x), model.predict_logits(x), atol=1e-4)
+
+
+def test_weights_names_what_the_runner_reads_with(monkeypatch):
+    monkeypatch.delenv("ALPR_LITERT", raising=False)
+    assert lite.weights() == "int8" and lite.weights(quantized=False) == "float32"
+    monkeypatch.setenv("ALPR_LITERT", "float")
+    assert lite.weights() == "float32"
+    monkeypatch.setenv("ALPR_LITERT", "0")
+    assert lite.weights() == "keras"

@@ -110,7 +110,10 @@ def drop_flat(boxes: np.ndarray, grey: np.ndarray) -> np.ndarray:
     # an L or a 0 has a paper-light inside, a little shaded, and its strokes round it
     strokes = np.array([mean_of(p < ink + 0.3 * contrast) if p.size else 0.0 for p in patches])
     glyph = (med > paper - _STROKED_INSIDE * contrast) & (strokes >= 0.1) & (strokes <= 0.7)
-    return boxes[~(grey_box & ~glyph)]
+    # a glyph in a hard shadow: its strokes are as dark as the ink elsewhere and the shaded
+    # paper round them clearly lighter, though far below the lit paper
+    shaded = (lo <= ink + 0.05 * contrast) & (spread >= 0.12 * contrast) & (spread >= 0.5 * hi)
+    return boxes[~(grey_box & ~glyph & ~shaded)]
 
 
 def drop_band(boxes: np.ndarray, plate_bgr: np.ndarray, colour, grey: np.ndarray) -> np.ndarray:

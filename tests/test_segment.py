@@ -609,3 +609,23 @@ def test_join_stems_joins_narrow_neighbours_and_renumbers_the_rest():
     assert join_stems(replace(seg, gaps=[2, 3])) is None  # the two stems lie in different groups
     assert join_stems(replace(seg, boxes=boxes + [[0, 0, 0, 0], [0, 0, 0, 0], [20, 0, 0, 0], [20, 0, 0, 0],
                                                   [20, 0, 0, 0]])) is None  # too far apart
+
+
+def test_a_glyph_in_a_hard_shadow_is_kept_and_a_grey_box_is_not():
+    """drop_flat keeps an H in a hard shadow across the plate (its strokes as dark as the ink
+    elsewhere, the shaded paper round them far below the lit paper but clearly lighter than
+    the strokes) and still drops a flat grey box in the same shadow."""
+    from alpr._band import drop_flat
+    from alpr._components import normalised_grey
+
+    image = np.full((96, 340, 3), 225, np.uint8)
+    boxes = [(10 + 40 * k, 20, 26, 50) for k in range(8)]
+    image[:, 10 + 40 * 6 - 8 :] = 55  # the shadow: the right part of the plate
+    for x, y, w, h in boxes[:7]:  # H-like glyphs, the last one in the shadow
+        cv2.rectangle(image, (x, y), (x + 4, y + h - 1), (10, 10, 10), -1)
+        cv2.rectangle(image, (x + w - 5, y), (x + w - 1, y + h - 1), (10, 10, 10), -1)
+        cv2.rectangle(image, (x, y + h // 2 - 2), (x + w - 1, y + h // 2 + 2), (10, 10, 10), -1)
+    x, y, w, h = boxes[7]  # a flat grey box hiding a character, in the shadow too
+    image[y : y + h, x : x + w] = 120
+    kept = drop_flat(np.array(boxes, dtype=float), normalised_grey(image))
+    assert kept[:, 0].tolist() == [b[0] for b in boxes[:7]]

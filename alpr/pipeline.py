@@ -412,7 +412,7 @@ def _outline_wins(outline_plate: Plate | None, box_plate: Plate | None) -> bool:
         return False
     if box_plate is None or _rank(outline_plate) > _rank(box_plate):
         return True
-    return (_rank(outline_plate) >= _rank(box_plate) and outline_plate.text != box_plate.text
+    return (_rank(outline_plate) == _rank(box_plate) and outline_plate.text != box_plate.text
             and box_plate.text in outline_plate.text)
 
 

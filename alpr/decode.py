@@ -5,7 +5,8 @@ template of the country (``alpr.plates.templates``) the best character per slot 
 probable one the slot allows; a template's score is the sum of those log-probabilities, minus a
 small penalty for every wide segmentation gap the template's groups do not explain and for a
 template whose main gap (after the German district, after the Spanish digits) the segmenter did
-not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". Narrow spaces
+not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". A rarer format
+pays its prior odds (``Template.cost``: a Spanish provincial plate, ``plates.ES_PROVINCIAL_COST``). Narrow spaces
 (German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
 boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost; a German
 plate's registration stickers, which blur may join into one character-like box, may be skipped
@@ -201,7 +202,7 @@ class _Search:
                 return None
             per_box, box_cols = runs
             return _Scoring(template_set.templates, template_set.slot_ids, template_set.spans, template_set.has_span,
-                            template_set.red, per_box[:, None], box_cols[:, None])
+                            template_set.red, template_set.cost, per_box[:, None], box_cols[:, None])
         if slots not in self.scoring_cache:
             self.scoring_cache[slots] = self._fixed_scoring(template_set)
         return self.scoring_cache[slots]
@@ -219,7 +220,8 @@ class _Search:
         scores = np.array([c[0] for c in columns]).T  # (N, V), as np.stack(..., axis=1)
         cols = np.array([c[1] for c in columns]).T
         return _Scoring(tuple(template_set.templates[t] for t in usable), template_set.slot_ids[usable],
-                        template_set.spans, template_set.has_span[usable], template_set.red[usable], scores, cols)
+                        template_set.spans, template_set.has_span[usable], template_set.red[usable],
+                        template_set.cost[usable], scores, cols)
 
     def kind_runs(self, kept: tuple[int, ...]):
         """Viterbi over letter/digit runs of the ``kept`` boxes: ``(N,)`` log-prob of each box's
@@ -270,6 +272,8 @@ class _Search:
             totals = picked.sum(axis=-1) - fixed_cost
             if self.red_ink:
                 totals[~scoring.red] -= RED_INK_COST
+            if scoring.cost.any():
+                totals -= scoring.cost[:, None]
             if check_spans and scoring.spans:
                 unseen = self.unseen(scoring.spans, kept, m + missing)  # (S, K)
                 totals[np.any(scoring.has_span[:, :, None] & unseen[None], axis=1)] = -np.inf
@@ -337,7 +341,7 @@ class _TemplateSet:
     """The templates of one country and length as arrays: ``slot_ids[t, s]`` indexes in ``vocab``
     the characters template ``t`` allows in slot ``s``; ``has_span[t, j]``: template ``t`` has
     the seen span ``spans[j]`` (see ``Template.seen_spans``); ``red[t]``: template ``t`` is a
-    German red plate (``Template.red``)."""
+    German red plate (``Template.red``); ``cost[t]``: its format's cost (``Template.cost``)."""
 
     templates: tuple[plates.Template, ...]
     vocab: tuple[str, ...]
@@ -345,6 +349,7 @@ class _TemplateSet:
     spans: tuple[tuple[int, int], ...]
     has_span: np.ndarray  # (T, S) bool
     red: np.ndarray  # (T,) bool
+    cost: np.ndarray  # (T,) nats
 
 
 @lru_cache(maxsize=None)
@@ -358,22 +363,25 @@ def _template_set(country: str, n: int) -> _TemplateSet:
     has_span = np.array([[span in t.seen_spans for span in spans] for t in templates], dtype=bool)
     has_span = has_span.reshape(len(templates), len(spans))
     red = np.array([t.red for t in templates], dtype=bool)
-    slot_ids.flags.writeable = has_span.flags.writeable = red.flags.writeable = False  # shared by every search
-    return _TemplateSet(templates, vocab, slot_ids, spans, has_span, red)
+    cost = np.array([t.cost for t in templates], dtype=np.float64)
+    for shared in (slot_ids, has_span, red, cost):
+        shared.flags.writeable = False  # shared by every search
+    return _TemplateSet(templates, vocab, slot_ids, spans, has_span, red, cost)
 
 
 @dataclass(frozen=True)
 class _Scoring:
     """What ``_Search.run`` scores the readable templates of one length with: their
     ``slot_ids`` into the (N, V) ``scores`` (each box's best log-prob among a slot's allowed
-    characters) and ``cols`` (that character's column), and their seen spans and red plates (as
-    ``_TemplateSet``)."""
+    characters) and ``cols`` (that character's column), and their seen spans, red plates and
+    costs (as ``_TemplateSet``)."""
 
     templates: tuple[plates.Template, ...]
     slot_ids: np.ndarray  # (T, L)
     spans: tuple[tuple[int, int], ...]
     has_span: np.ndarray  # (T, S) bool
     red: np.ndarray  # (T,) bool
+    cost: np.ndarray  # (T,) nats
     scores: np.ndarray  # (N, V)
     cols: np.ndarray  # (N, V)
 

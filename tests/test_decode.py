@@ -186,6 +186,25 @@ def test_a_provincial_reading_must_see_its_province():
     assert partly.groups == ("?R", "22?2", "BV")
 
 
+def test_a_provincial_reading_pays_the_prior_odds_against_its_format():
+    """UC3M-LP's "5?13?BR" read "S131BR": a 5 read a little more like an S made today's plate a
+    provincial one (province S, digits ?13?, letters BR) that fits the same boxes."""
+    alphabet = plates.ALPHABETS["es"]
+
+    def read(s_probability, five_probability):
+        probs = one_hot_probs("5013000", alphabet, 0.95)
+        probs[0] = (1 - s_probability - five_probability) / (len(alphabet) - 2)
+        probs[0, alphabet.index("S")], probs[0, alphabet.index("5")] = s_probability, five_probability
+        probs[5:] = one_hot_probs("BR", alphabet, 0.95)
+        return decode(probs, alphabet, "es", unknown={1, 4})
+
+    assert plates.ES_PROVINCIAL_COST == pytest.approx(np.log(9.0))
+    assert read(0.6, 0.35).groups == ("5?13", "?BR")  # odds of 1.7 for the S: under the prior's 9
+    assert read(0.95, 0.04).groups == ("S", "?13?", "BR")  # odds of 24: a provincial plate after all
+    assert {t.cost for t in plates.templates("es", 7)} == {0.0, plates.ES_PROVINCIAL_COST}
+    assert all(t.cost == 0.0 for t in plates.templates("de", 7))
+
+
 def test_template_seen_spans():
     provincial = plates.templates("es", 8)[1]
     assert provincial.group_sizes == (2, 4, 2) and provincial.seen_spans == ((0, 2),)
@@ -228,6 +247,7 @@ def _exhaustive(probs, alphabet, country, gaps, unknown, stickers, missing, red_
                     chars[slot] = "?" if box in hidden else best
                 total -= dec.GAP_MISMATCH_COST * dec._gap_mismatches(template, observed, kept_gaps)
                 total -= dec.RED_INK_COST if red_ink and not template.red else 0.0
+                total -= template.cost
                 sizes = np.cumsum((0,) + template.group_sizes)
                 seen = tuple(box for box in kept if box not in hidden)
                 out.append((total, tuple("".join(chars[a:b]) for a, b in zip(sizes, sizes[1:])), seen))

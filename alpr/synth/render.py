@@ -56,7 +56,7 @@ def plate_size(height_px: int) -> tuple[int, int]:
 
 def _resolve(plate, country, rng, style):
     if plate is None:
-        plate = plates.random_plate(country, rng, old_es_rate=0.1)
+        plate = plates.random_plate(country, rng, old_es_rate=plates.ES_PROVINCIAL_SHARE)
     elif isinstance(plate, str):
         parsed = plates.parse(plate, country)
         if parsed is None:

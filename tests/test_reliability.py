@@ -481,9 +481,15 @@ def test_real_ctrl_c_in_a_subprocess(tmp_path):
              "sys.argv = ['alpr'] + sys.argv[1:]; runpy.run_module('alpr', run_name='__main__')")
     child = subprocess.Popen([sys.executable, "-c", start, "render", "--count", "100000", "--out", str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list(out.glob("*.png"))) < 3:
+    # Ctrl-C once the render is under way (a loaded machine may take long to start it: a signal
+    # that came during start-up would test start-up, and one that came before the child's own
+    # handler was set, in a background job, would be ignored)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(out.glob("*.png"))) < 3 and child.poll() is None:
         time.sleep(0.05)
+    if len(list(out.glob("*.png"))) < 3:
+        child.kill()
+        pytest.fail(f"alpr render wrote fewer than 3 plates in 300 s: {child.communicate()[1]!r}")
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err

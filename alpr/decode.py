@@ -5,8 +5,9 @@ template of the country (``alpr.plates.templates``) the best character per slot 
 probable one the slot allows; a template's score is the sum of those log-probabilities, minus a
 small penalty for every wide segmentation gap the template's groups do not explain and for a
 template whose main gap (after the German district, after the Spanish digits) the segmenter did
-not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". A rarer format
-pays its prior odds (``Template.cost``: a Spanish provincial plate, ``plates.ES_PROVINCIAL_COST``). Narrow spaces
+not see: the German sticker gap is what separates "UE MA 123" from "UEM A 123". A reading of a
+rarer format pays the prior odds against it (``Template.cost``: a Spanish provincial plate,
+``plates.ES_PROVINCIAL_COST``). Narrow spaces
 (German letters/digits) are unreliable on real plates and are not used. Up to ``max_drop``
 boxes at the ends may be dropped (screws, frame text, the band letter), at a fixed cost; a German
 plate's registration stickers, which blur may join into one character-like box, may be skipped

@@ -229,10 +229,11 @@ def machine_row(start: dict, end: dict, *, default_threads: bool = False) -> dic
     shared machine drifts), naming the worker threads OpenCV and TensorFlow ran with and the
     weights the character CNN was read with (``alpr.lite.weights``)."""
     threads = "OpenCV and TensorFlow with their default threads" if default_threads else "OpenCV and TensorFlow on one thread each"
-    note = (f"{os.cpu_count()} CPUs ({threads}); character CNN read by {_READERS[lite.weights()]}; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
+    cnn_weights = lite.weights()
+    note = (f"{os.cpu_count()} CPUs ({threads}); character CNN read by {_READERS[cnn_weights]}; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
             f"512x512 float64 matmul {start['matmul_gflops']} / {end['matmul_gflops']} GFLOPS (before / after the run)")
     return dict(system="machine reference", country="-", cpus=os.cpu_count(), before=start, after=end,
-                cnn_weights=lite.weights(), note=note)
+                cnn_weights=cnn_weights, note=note)
 
 
 def _timed_passes(read_all, items, passes: int) -> tuple[list, list[float]]:

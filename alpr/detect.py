@@ -125,9 +125,10 @@ def detect(
             candidate; removes windows, railings, grilles).
             Candidates found or confirmed by the learned detector are not segmented: tiny
             plates have no segmentable characters.
-        small_plates: the learned detector sees the photo at ``plate_net.SMALL_PLATES_WIDTH``
-            instead of ``plate_net.WORK_WIDTH``: more of the plates under ~30 px wide are found,
-            for ~2x the net's time (the default suits the 30 photos/s target).
+        small_plates: the learned detector sees the photo 1.5x larger than its default
+            (``plate_net.working_width``; 480 instead of 320 px for photos up to 640 x 480): more
+            of the plates under ~30 px wide are found, for ~2x the net's time (the default suits
+            the 30 photos/s target).
         tilted: when nothing is found, search the photo again turned by ``TILT_SEARCH`` degrees
             each way (about 2x the time again, only for such photos); see ``detect_tilted``.
 
@@ -182,7 +183,7 @@ def _detect_level(image_bgr: np.ndarray, *, max_plates: int, min_score: float, v
     """``detect`` without the tilted search (``image_bgr`` already uint8)."""
     net = plate_net.load(NET_PATH)
     # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
-    width = plate_net.SMALL_PLATES_WIDTH if small_plates else None
+    width = plate_net.working_width(image_bgr.shape, small_plates=True) if small_plates else None
     net_job = None
     if net is not None:
         net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=_weakest_net_score(), work_width=width)

@@ -1,6 +1,7 @@
 """A small learned plate detector (CenterNet-style), trained only on the project's synthetic street photos.
 
-The photo is resized to ``WORK_WIDTH`` (320) pixels wide (4:3 frame, padded to a multiple of 16)
+The photo is resized to ``WORK_WIDTH`` (320) pixels wide (4:3 frame, padded to a multiple of 16;
+photos of higher resolution are seen larger, up to ``MAX_WORK_WIDTH``, see ``working_width``)
 and a small fully-convolutional net predicts, at stride 4, a plate-centre heatmap (sigmoid) and
 per cell the box: centre offset within the cell (dx, dy) and log size (log w/16, log h/16) in
 working pixels. Peaks of the heatmap (3x3 local maxima above a threshold) become axis-aligned
@@ -34,6 +35,21 @@ WORK_WIDTH, STRIDE = 320, 4
 #: (320 x 240) the fused detector's recall rose 0.823 -> 0.841 (plates < 12 px: 0.66 -> 0.71)
 #: at the same precision; 400 and 560 gained less (scripts/tune_detector.py --net-width).
 SMALL_PLATES_WIDTH = 480
+#: A photo of higher resolution holds detail that 320 px would throw away (a plate 40 px wide in
+#: a 1280 px photo is 10 px wide at 320, too small for the net, which was trained on street photos
+#: drawn at twice their size and area-averaged). The net sees a photo at half its width (4:3
+#: frame), from ``WORK_WIDTH`` up to this: photos up to 640 x 480 as before (UC3M-LP, the
+#: benchmark's photos), 1280 px and wider at 640, for about 4x the net's compute there. Rendered
+#: street photos at 1280 x 960, 100 photos: detector recall 0.528 -> 0.795, precision 0.862 ->
+#: 0.882 (plates under 48 px: 43 -> 100 of 146); see scripts/eval_high_res.py.
+MAX_WORK_WIDTH = 640
+#: In a photo seen larger than ``WORK_WIDTH`` for its resolution, the net is trusted only for
+#: plates under this width (pixels at ``WORK_WIDTH``): it was trained on plates up to 230 px at
+#: 320 and its boxes top out at about 220 px, so seen at 640 a close-up plate came back boxed
+#: loosely (IoU 0.52-0.57 with the plate) and replaced the classical outline. Wider plates come
+#: from a second pass at ``WORK_WIDTH``. (``--small-plates`` on photos up to 640 x 480 keeps its
+#: one pass at 480: a second pass there read 2 UC3M-LP plates and 1 openalpr-eu plate fewer.)
+LARGER_PASS_MAX_PLATE = 60.0
 #: Default heatmap threshold of ``PlateNet.detect`` (recall-oriented: synthetic validation recall
 #: ~0.87 at precision ~0.8); ``alpr.detect`` uses its own stricter ``NET_THRESHOLD``.
 THRESHOLD = 0.35
@@ -128,13 +144,30 @@ def targets(boxes: np.ndarray, shape: tuple[int, int], ignore: np.ndarray | None
     return heat, box, mask, weight
 
 
+def working_width(shape: tuple[int, ...], *, small_plates: bool = False) -> int:
+    """The width (4:3 frame) at which the net sees a photo of ``shape`` (H, W[, C]): half the
+    photo's, from ``WORK_WIDTH`` to ``MAX_WORK_WIDTH``, a multiple of 16; with ``small_plates``
+    ``SMALL_PLATES_WIDTH / WORK_WIDTH`` times that."""
+    half = 0.5 * WORK_WIDTH / frame_scale(shape, WORK_WIDTH)
+    width = 16 * round(min(MAX_WORK_WIDTH, max(WORK_WIDTH, half)) / 16)
+    if small_plates:
+        width = 16 * round(width * SMALL_PLATES_WIDTH / WORK_WIDTH / 16)
+    return int(width)
+
+
+def frame_scale(shape: tuple[int, ...], width: int) -> float:
+    """The scale from a photo of ``shape`` (H, W[, C]) to ``width`` pixels for a 4:3 frame."""
+    h0, w0 = shape[:2]
+    return width / max(w0, h0 * 4 / 3)
+
+
 def prepare(image_bgr: np.ndarray, work_width: int | None = None) -> tuple[np.ndarray, float]:
     """The net's input (H, W, 3) float32 for a photo resized to ``work_width`` (default
-    ``WORK_WIDTH``) for a 4:3 frame, and the photo-to-working scale."""
+    ``working_width(image_bgr.shape)``) for a 4:3 frame, and the photo-to-working scale."""
     if image_bgr.ndim == 2:
         image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGR)
     h0, w0 = image_bgr.shape[:2]
-    scale = (work_width or WORK_WIDTH) / max(w0, h0 * 4 / 3)
+    scale = frame_scale(image_bgr.shape, work_width or working_width(image_bgr.shape))
     w, h = max(16, round(w0 * scale)), max(16, round(h0 * scale))
     resized = cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     H, W = -(-h // 16) * 16, -(-w // 16) * 16
@@ -208,8 +241,22 @@ class PlateNet:
     def detect(self, image_bgr: np.ndarray, *, threshold: float = THRESHOLD, top_k: int = 20,
                work_width: int | None = None):
         """Plates as (x, y, w, h, score) in image pixels, best first; the photo is seen
-        ``work_width`` pixels wide (default ``WORK_WIDTH``; see ``SMALL_PLATES_WIDTH``)."""
-        heat, box, scale = self.heatmap(image_bgr, work_width)
+        ``work_width`` pixels wide (default ``working_width(image_bgr.shape)``). For a photo
+        larger than 640 x 480 (its ``working_width`` above ``WORK_WIDTH``), that pass gives the
+        plates under ``LARGER_PASS_MAX_PLATE`` and a second pass at ``WORK_WIDTH`` the others."""
+        width = work_width or working_width(image_bgr.shape)
+        if working_width(image_bgr.shape) <= WORK_WIDTH or width <= WORK_WIDTH:
+            return self._detect_at(image_bgr, width, threshold, top_k)
+        to_default = frame_scale(image_bgr.shape, WORK_WIDTH)  # photo pixels to pixels at WORK_WIDTH
+        small = [b for b in self._detect_at(image_bgr, width, threshold, top_k)
+                 if b[2] * to_default < LARGER_PASS_MAX_PLATE]
+        large = [b for b in self._detect_at(image_bgr, WORK_WIDTH, threshold, top_k)
+                 if b[2] * to_default >= LARGER_PASS_MAX_PLATE]
+        return sorted(small + large, key=lambda b: -b[4])
+
+    def _detect_at(self, image_bgr: np.ndarray, width: int, threshold: float, top_k: int):
+        """``detect``'s boxes from one pass of the net with the photo ``width`` pixels wide."""
+        heat, box, scale = self.heatmap(image_bgr, width)
         h0, w0 = image_bgr.shape[:2]
         out = []
         for x, y, w, h, s in decode(heat, box, threshold=threshold, top_k=top_k):

@@ -39,9 +39,10 @@ SMALL_PLATES_WIDTH = 480
 #: a 1280 px photo is 10 px wide at 320, too small for the net, which was trained on street photos
 #: drawn at twice their size and area-averaged). The net sees a photo at half its width (4:3
 #: frame), from ``WORK_WIDTH`` up to this: photos up to 640 x 480 as before (UC3M-LP, the
-#: benchmark's photos), 1280 px and wider at 640, for about 4x the net's compute there. Rendered
-#: street photos at 1280 x 960, 100 photos: detector recall 0.528 -> 0.795, precision 0.862 ->
-#: 0.882 (plates under 48 px: 43 -> 100 of 146); see scripts/eval_high_res.py.
+#: benchmark's photos), 1280 px and wider at 640, for about 5x the net's compute there (with the
+#: second pass at 320, see ``LARGER_PASS_MAX_PLATE``). Rendered street photos at 1280 x 960, 100
+#: photos: detector recall 0.528 -> 0.795, precision 0.862 -> 0.882 (plates under 48 px: 43 -> 100
+#: of 146); see scripts/eval_high_res.py.
 MAX_WORK_WIDTH = 640
 #: In a photo seen larger than ``WORK_WIDTH`` for its resolution, the net is trusted only for
 #: plates under this width (pixels at ``WORK_WIDTH``): it was trained on plates up to 230 px at

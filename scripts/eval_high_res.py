@@ -11,8 +11,8 @@ wide in a 4000 px photo is perfectly legible, but 8 px wide where the learned de
 ``MAX_WORK_WIDTH`` (640); ``--max-work-width 320`` measures the detector as it was before.
 
 Photos: ``alpr.synth.scene.render_scene`` at ``--size`` x 3/4 with one plate ``--plate-width``
-px wide (log-uniform), read by ``Recognizer.read``: plates found (a plate read or not, at IoU >=
-0.5 with the rendered plate's box) and read exactly. ``--street``: street photos of
+px wide (log-uniform), read by ``Recognizer.read``: plates found (a reading returned at IoU >= 0.5
+with the rendered plate's box) and read exactly. ``--street``: street photos of
 ``alpr.synth.street`` (many cars, day and night) rendered at that size, detection recall and
 precision (a detection counts as right when it overlaps a demanded or ignored plate at IoU >= 0.5)
 by plate width at 320 px. Only the project's renderer is used, no real photo.
@@ -94,6 +94,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.n < 1 or args.size < 64:
         parser.error("--n must be at least 1 and --size at least 64")
+    if args.max_work_width is not None and (args.max_work_width < plate_net.WORK_WIDTH or args.max_work_width % 16):
+        parser.error(f"--max-work-width must be a multiple of 16 from {plate_net.WORK_WIDTH} up")
     if args.max_work_width is not None:
         plate_net.MAX_WORK_WIDTH = args.max_work_width
     seeds = range(args.seed, args.seed + args.n)

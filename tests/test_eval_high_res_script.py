@@ -25,7 +25,8 @@ def test_prints_found_and_exact_per_country_and_street_figures(capsys, monkeypat
     assert street_line.startswith("street 640 px:") and "'recall'" in street_line and "'precision'" in street_line
 
 
-def test_refuses_an_empty_set():
+@pytest.mark.parametrize("argv", [["--n", "0"], ["--max-work-width", "100"], ["--max-work-width", "650"]])
+def test_refuses_bad_arguments(argv):
     with pytest.raises(SystemExit) as exc:
-        load_script("eval_high_res").main(["--n", "0"])
+        load_script("eval_high_res").main(argv)
     assert exc.value.code == 2

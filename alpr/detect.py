@@ -189,11 +189,8 @@ def _detect_level(image_bgr: np.ndarray, *, max_plates: int, min_score: float, v
         net_job = _NET_THREAD.submit(net.detect, image_bgr, threshold=_weakest_net_score(), work_width=width)
     found = classical_candidates(image_bgr)
     net_boxes = net_job.result() if net_job is not None else None
-    if found is None:  # too flat for the text cue; the net may still see a lit plate on a black night
-        if not net_boxes:
-            return []
-        found = []
-    return combine(image_bgr, found, net_boxes, max_plates=max_plates, min_score=min_score, verify=verify)
+    # a photo too flat for the text cue (None) may still show the net a lit plate on a black night
+    return combine(image_bgr, found or [], net_boxes, max_plates=max_plates, min_score=min_score, verify=verify)
 
 
 def classical_candidates(image_bgr: np.ndarray) -> list[Detection] | None:

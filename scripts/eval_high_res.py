@@ -13,21 +13,27 @@ wide in a 4000 px photo is perfectly legible, but 8 px wide where the learned de
 Photos: ``alpr.synth.scene.render_scene`` at ``--size`` x 3/4 with one plate ``--plate-width``
 px wide (log-uniform), read by ``Recognizer.read``: plates found (a reading returned at IoU >= 0.5
 with the rendered plate's box) and read exactly. ``--street``: street photos of
-``alpr.synth.street`` (many cars, day and night) rendered at that size, detection recall and
-precision (a detection counts as right when it overlaps a demanded or ignored plate at IoU >= 0.5)
-by plate width at 320 px. Only the project's renderer is used, no real photo.
+``alpr.synth.street`` (many cars, day and night) rendered at that size, detection recall (also by
+plate width at 320 px) and precision at IoU >= 0.5, a detection on a plate the renderer marks
+"ignore" counting neither way (``scripts/train_plate_detector.py``'s ``match_counts``). Only the project's renderer is used, no real photo.
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from alpr import detect, plate_net
-from alpr._geometry import box_iou, quad_bbox
-from alpr.pipeline import Recognizer
-from alpr.synth.scene import render_scene
-from alpr.synth.street import render_street
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_plate_detector import match_counts  # noqa: E402
+
+from alpr import detect, plate_net  # noqa: E402
+from alpr._geometry import box_iou, quad_bbox  # noqa: E402
+from alpr.pipeline import Recognizer  # noqa: E402
+from alpr.synth.scene import render_scene  # noqa: E402
+from alpr.synth.street import render_street  # noqa: E402
 
 
 def read_photos(country: str, size: int, plate_width: tuple[float, float], seeds) -> dict:
@@ -52,29 +58,24 @@ def read_photos(country: str, size: int, plate_width: tuple[float, float], seeds
 def detect_streets(size: int, seeds) -> dict:
     """Detector recall (overall and by plate width at ``plate_net.WORK_WIDTH``) and precision on
     street photos ``size`` px wide, and its milliseconds per photo."""
-    counts = dict(labels=0, hits=0, returned=0, good=0, ms=0.0)
+    labels, tally, ms = 0, np.zeros(3), 0.0  # tally: plates found, right and counted detections
     by_size = {k: [0, 0] for k in plate_net.SIZE_CLASSES}
     for seed in seeds:
         scene = render_street(seed=seed, size=(size, size * 3 // 4))
         start = time.perf_counter()
         found = [quad_bbox(d.quad) for d in detect.detect(scene.image)]
-        counts["ms"] += 1000 * (time.perf_counter() - start)
+        ms += 1000 * (time.perf_counter() - start)
+        labels += len(scene.boxes)
+        tally += match_counts(found, scene.boxes, scene.ignore)
         for box in scene.boxes:
-            hit = any(box_iou(box, f) >= 0.5 for f in found)
-            counts["labels"] += 1
-            counts["hits"] += hit
-            tally = by_size[plate_net.size_class(box[2] * plate_net.WORK_WIDTH / size)]
-            tally[0] += hit
-            tally[1] += 1
-        plates = list(scene.boxes) + list(scene.ignore)
-        counts["returned"] += len(found)
-        counts["good"] += sum(any(box_iou(p, f) >= 0.5 for p in plates) for f in found)
-    n = max(1, len(seeds))
+            size_tally = by_size[plate_net.size_class(box[2] * plate_net.WORK_WIDTH / size)]
+            size_tally[0] += match_counts(found, [box], [])[0]
+            size_tally[1] += 1
     return {
-        "recall": round(counts["hits"] / max(1, counts["labels"]), 3),
-        "precision": round(counts["good"] / max(1, counts["returned"]), 3),
+        "recall": round(float(tally[0]) / max(1, labels), 3),
+        "precision": round(float(tally[1] / max(1, tally[2])), 3),
         **{f"found_{k}px": f"{hit} of {total}" for k, (hit, total) in by_size.items()},
-        "ms": round(counts["ms"] / n, 1),
+        "ms": round(ms / max(1, len(seeds)), 1),
     }
 
 

@@ -39,10 +39,8 @@ def score(images, cached, boxes, ignore, scale: float) -> dict:
     tally = np.zeros(3)
     by = {k: [0, 0] for k in plate_net.SIZE_CLASSES}
     for image, (found, net_boxes), b, g in zip(images, cached, boxes, ignore):
-        if found is None:
-            dets = []
-        else:
-            dets = [quad_bbox(d.quad) for d in detect.combine(image, found, net_boxes, max_plates=MAX_PLATES)]
+        # as detect does: a photo the text cue takes for blank (None) keeps the net's boxes
+        dets = [quad_bbox(d.quad) for d in detect.combine(image, found or [], net_boxes, max_plates=MAX_PLATES)]
         dets = [tuple(v / scale for v in d) for d in dets]
         tally += match_counts(dets, b, g)
         for bb in b:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from attacks import capture_test, patch
+from attacks import capture_test, patch, patch_geometry
 
 pytest.importorskip("tensorflow")
 
@@ -32,6 +32,23 @@ def test_select_mask_respects_region_and_budget(shape):
     assert look.shape == allowed.shape and 0 <= origin[0] < allowed.shape[1]
 
 
+
+def test_rect_mask_uses_nearly_all_of_its_budget():
+    """A horizontal bar over the Spanish "1" (the sticker that makes it a "7") used to be cut to
+    31 x 7 mm = 0.135 of the box, as its width was rounded first; the whole budget is 0.15."""
+    nominal = patch.nominal_char("es")
+    allowed, _, _ = patch.allowed_region("rect", nominal)
+    budget = 0.15 * nominal["box"][2] * nominal["box"][3]
+    importance = np.zeros(allowed.shape, np.float32)
+    importance[2:9, :] = 1.0  # a wide bar at the top is what matters
+    mask = patch.select_mask("rect", importance, allowed, budget)
+    assert budget - 4 <= mask.sum() <= budget
+    rows, cols = np.nonzero(mask)
+    assert np.ptp(cols) > 3 * np.ptp(rows)  # still the wide bar
+    for b in range(20, 400):
+        for aspect in (0.25, 0.5, 1.0, 2.0, 4.0):
+            rh, rw = patch_geometry._rect_size(b, aspect, 73, 47)
+            assert rh * rw <= b and rh * rw >= 0.8 * b
 @pytest.mark.parametrize("shape,target", [("rect", "any"), ("dots", "7")])
 def test_optimised_sticker_stays_in_mask_palette_and_budget(shape, target):
     cfg = patch.PatchConfig(country="de", target=target, area=0.1, shape=shape, steps=3, batch=2, n_plates=2, seed=1)

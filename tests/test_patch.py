@@ -32,7 +32,6 @@ def test_select_mask_respects_region_and_budget(shape):
     assert look.shape == allowed.shape and 0 <= origin[0] < allowed.shape[1]
 
 
-
 def test_rect_mask_uses_nearly_all_of_its_budget():
     """A horizontal bar over the Spanish "1" (the sticker that makes it a "7") used to be cut to
     31 x 7 mm = 0.135 of the box, as its width was rounded first; the whole budget is 0.15."""
@@ -49,6 +48,8 @@ def test_rect_mask_uses_nearly_all_of_its_budget():
         for aspect in (0.25, 0.5, 1.0, 2.0, 4.0):
             rh, rw = patch_geometry._rect_size(b, aspect, 73, 47)
             assert rh * rw <= b and rh * rw >= 0.8 * b
+
+
 @pytest.mark.parametrize("shape,target", [("rect", "any"), ("dots", "7")])
 def test_optimised_sticker_stays_in_mask_palette_and_budget(shape, target):
     cfg = patch.PatchConfig(country="de", target=target, area=0.1, shape=shape, steps=3, batch=2, n_plates=2, seed=1)

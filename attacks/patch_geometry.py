@@ -15,6 +15,8 @@ SHAPES = ("strokes", "rect", "dots")
 FONTS = ("standard", "all")
 WINDOW_W = 96  # rectified window width in mm (= px) around the character; height: the plate's 110
 DOT_MM = 7.0
+#: Width / height ratios of the rectangles the ``rect`` shape tries.
+RECT_ASPECTS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def nominal_char(country: str, char: str = "1") -> dict:
@@ -101,7 +103,7 @@ def _rect_size(budget: int, aspect: float, h: int, w: int) -> tuple[int, int]:
 
 def select_mask(shape: str, importance: np.ndarray, allowed: np.ndarray, budget: float) -> np.ndarray:
     """Project onto the shape and area budget (pixels): the ``budget`` most important allowed
-    pixels (``strokes``), the best rectangle of that area (``rect``, five aspect ratios), or
+    pixels (``strokes``), the best rectangle of that area (``rect``, the ``RECT_ASPECTS``), or
     non-overlapping discs of :data:`DOT_MM` (``dots``)."""
     imp = np.where(allowed, importance, -1e3).astype(np.float32)
     h, w = imp.shape
@@ -113,7 +115,7 @@ def select_mask(shape: str, importance: np.ndarray, allowed: np.ndarray, budget:
         return mask & allowed
     if shape == "rect":
         best = (-np.inf, None)
-        for aspect in (0.25, 0.5, 1.0, 2.0, 4.0):  # width / height
+        for aspect in RECT_ASPECTS:
             rh, rw = _rect_size(budget, aspect, h, w)
             score = cv2.boxFilter(imp, -1, (rw, rh), normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
             score[h - rh + 1 :, :] = -np.inf

@@ -45,7 +45,7 @@ def test_rect_mask_uses_nearly_all_of_its_budget():
     rows, cols = np.nonzero(mask)
     assert np.ptp(cols) > 3 * np.ptp(rows)  # still the wide bar
     for b in range(20, 400):
-        for aspect in (0.25, 0.5, 1.0, 2.0, 4.0):
+        for aspect in patch_geometry.RECT_ASPECTS:
             rh, rw = patch_geometry._rect_size(b, aspect, 73, 47)
             assert rh * rw <= b and rh * rw >= 0.8 * b
 

@@ -51,7 +51,7 @@ def _band_master(letter: str, blue: tuple, yellow: tuple) -> np.ndarray:
     return img
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def band(letter: str, width_px: int, height_px: int, blue: tuple = EU_BLUE, yellow: tuple = EU_YELLOW) -> np.ndarray:
     """The EU band with ``letter`` as a BGRA bitmap of the given size."""
     return cv2.resize(_band_master(letter, blue, yellow), (width_px, height_px), interpolation=cv2.INTER_AREA)
@@ -104,14 +104,14 @@ def _seal_master(index: int) -> np.ndarray:
     return img
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=1024)
 def sticker(kind: str, index: int, size_px: int) -> np.ndarray:
     """A round BGRA sticker: ``kind`` "hu" (inspection, colour ``index``) or "seal" (state seal)."""
     m = _hu_master(index % len(HU_COLOURS)) if kind == "hu" else _seal_master(index % N_SEALS)
     return cv2.resize(m, (size_px, size_px), interpolation=cv2.INTER_AREA)
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=1024)
 def premultiplied(kind: str, index: int, size_px: int) -> tuple[np.ndarray, np.ndarray]:
     """A sticker as (colour x alpha, 1 - alpha) float32 arrays, ready for ``blend``."""
     s = sticker(kind, index, size_px)

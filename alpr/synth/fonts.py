@@ -151,10 +151,8 @@ def glyph(font: str, char: str, height_px: int, width_scale: float = 1.0, varian
     w = max(1, int(round(m.shape[1] * s * width_scale)))
     h = max(1, int(round(m.shape[0] * s)))
     cov = cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
-    ys, xs = np.nonzero(cov >= INK_THRESHOLD)
-    if len(xs) == 0:  # sub-pixel glyph: the whole bitmap is its box
+    box = cv2.boundingRect((cov >= INK_THRESHOLD).view(np.uint8))  # the ink's box, (0, 0, 0, 0) if none
+    if box[2] == 0:  # sub-pixel glyph: the whole bitmap is its box
         box = (0, 0, w, h)
-    else:
-        box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
     cov.setflags(write=False)
     return Glyph(cov, box)

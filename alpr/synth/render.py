@@ -131,17 +131,23 @@ def layout(plate: plates.PlateText, style: dict) -> tuple[list[float], list[floa
     return xs, cells, scale / (style["char_height_mm"] / 75.0), gaps
 
 
-@lru_cache(maxsize=32)
+_DIRT_COLOUR = np.array([0.45, 0.38, 0.30], np.float32)  # darkening per channel (BGR): brownish
+
+
+# Training renders plates 48-110 px high, so the cache holds one field per height (about 30 MB);
+# a smaller cache was refilled for most plates, at several ms each.
+@lru_cache(maxsize=128)
 def _dirt_field(h: int, w: int) -> np.ndarray:
-    """Brownish grime (h x w x 3 darkening per channel) on a canvas twice the plate size, from a
-    fixed seed; random crops give the per-plate variation."""
+    """Grime strength (2h x 2w, 0-1) on a canvas twice the plate size, from a fixed seed; random
+    crops give the per-plate variation, ``_DIRT_COLOUR`` its colour."""
     rng = np.random.default_rng(12345)
     small = rng.random((max(4, h // 6), max(8, w // 6))).astype(np.float32)
     field = cv2.resize(small, (2 * w, 2 * h), interpolation=cv2.INTER_CUBIC)
     field = cv2.GaussianBlur(field, (0, 0), max(1.0, h / 20))
     field -= field.min()
     field = np.clip(field / max(field.max(), 1e-6), 0, 1) ** 2
-    return field[..., None] * np.array([0.45, 0.38, 0.30], np.float32)
+    field.setflags(write=False)
+    return field
 
 
 def _draw_glyphs(mask, plate, style, ppm, rng):
@@ -249,12 +255,15 @@ def _finish(image, style, rng):
         a = rng.uniform(0, 2 * np.pi)
         rx, ry = _ramps(h, w)
         k = style["gloss"] * 0.4
-        image *= np.add(ry * np.float32(k * np.sin(a)) + np.float32(1.0), rx * np.float32(k * np.cos(a)))[..., None]
+        shade = np.add(ry * np.float32(k * np.sin(a)) + np.float32(1.0), rx * np.float32(k * np.cos(a)))
+        # channels merged rather than broadcast (shade[..., None]): numpy's broadcast over a last
+        # axis of length 1 is several times slower here, and the products are the same
+        image *= cv2.merge([shade] * 3)
     if style["dirt"] > 0.03:
         oy, ox = int(rng.integers(0, h)), int(rng.integers(0, w))
-        grime = _dirt_field(h, w)[oy : oy + h, ox : ox + w] * np.float32(-style["dirt"])
-        grime += np.float32(1.0)
-        image *= grime
+        field = _dirt_field(h, w)[oy : oy + h, ox : ox + w]
+        strength = np.float32(-style["dirt"])
+        image *= cv2.merge([field * colour * strength + np.float32(1.0) for colour in _DIRT_COLOUR])
     return cv2.convertScaleAbs(image)
 
 

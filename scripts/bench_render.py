@@ -3,7 +3,7 @@
 Usage:
     python scripts/bench_render.py --country de
     python scripts/bench_render.py --country es --height 64      # one fixed height
-    python scripts/bench_render.py --country de --height 48-110  # a range, drawn per plate
+    python scripts/bench_render.py --country de --height 32-64   # a range, drawn per plate
 
 By default each plate's height is drawn, as in training, from the range the character CNN's
 training crops are rendered at (``alpr.char_crops.CropPolicy.plate_height``). The first

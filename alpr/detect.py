@@ -182,7 +182,7 @@ def _detect_level(image_bgr: np.ndarray, *, max_plates: int, min_score: float, v
                   small_plates: bool) -> list[Detection]:
     """``detect`` without the tilted search (``image_bgr`` already uint8)."""
     net = plate_net.load(NET_PATH)
-    # The net runs in TensorFlow (which releases the GIL) while the text cue runs in OpenCV/NumPy.
+    # The net runs in LiteRT (or TensorFlow; both release the GIL) while the text cue runs in OpenCV/NumPy.
     width = plate_net.working_width(image_bgr.shape, small_plates=True) if small_plates else None
     net_job = None
     if net is not None:

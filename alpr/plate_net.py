@@ -225,19 +225,24 @@ class PlateNet:
     def __init__(self, model):
         import tensorflow as tf
 
+        from alpr import lite
+
         self.model = model
-        self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # int8 weights under LiteRT: 1.8x faster than TensorFlow, the same detections within noise
+        # (see alpr.lite); TensorFlow when LiteRT is unavailable or disabled
+        runner = lite.runner(model, (2, 64, 96, 3), quantized=True, shapes=4)
+        self._run = runner or tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def heatmap(self, image_bgr: np.ndarray, work_width: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
         """Outputs (heat (h, w), box (h, w, 4)) and the photo-to-working scale; with
         ``MIRROR_AVERAGE`` the heat is the mean of the photo's and its mirror image's."""
         x, scale = prepare(image_bgr, work_width)
         batch = np.stack([x, x[:, ::-1]]) if MIRROR_AVERAGE else x[None]
-        heat, box = self._run(batch)
-        heat = heat.numpy()[..., 0]
+        heat, box = (np.asarray(out) for out in self._run(batch))
+        heat = heat[..., 0]
         # the padded width is a multiple of the stride, so the mirrored grid aligns exactly
         mean_heat = 0.5 * (heat[0] + heat[1][:, ::-1]) if MIRROR_AVERAGE else heat[0]
-        return mean_heat, box.numpy()[0], scale
+        return mean_heat, box[0], scale
 
     def detect(self, image_bgr: np.ndarray, *, threshold: float = THRESHOLD, top_k: int = 20,
                work_width: int | None = None):

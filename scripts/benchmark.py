@@ -220,17 +220,17 @@ def machine_speed() -> dict:
     return {"python_loop_ms": round(1000 * loop_s, 1), "matmul_gflops": round(2 * 512**3 / matmul_s / 1e9, 1)}
 
 
-#: How the character CNN is read, by ``alpr.lite.weights()``.
+#: How the character CNN and the plate detector are read, by ``alpr.lite.weights()``.
 _READERS = {"int8": "LiteRT with int8 weights", "float32": "LiteRT with float32 weights", "keras": "Keras"}
 
 
 def machine_row(start: dict, end: dict, *, default_threads: bool = False) -> dict:
     """The table row of :func:`machine_speed` read before and after the run (the speed of a
     shared machine drifts), naming the worker threads OpenCV and TensorFlow ran with and the
-    weights the character CNN was read with (``alpr.lite.weights``)."""
+    weights the character CNN and the plate detector were read with (``alpr.lite.weights``)."""
     threads = "OpenCV and TensorFlow with their default threads" if default_threads else "OpenCV and TensorFlow on one thread each"
     cnn_weights = lite.weights()
-    note = (f"{os.cpu_count()} CPUs ({threads}); character CNN read by {_READERS[cnn_weights]}; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
+    note = (f"{os.cpu_count()} CPUs ({threads}); character CNN and plate detector read by {_READERS[cnn_weights]}; pure-Python loop of 10^6 additions {start['python_loop_ms']} / {end['python_loop_ms']} ms, "
             f"512x512 float64 matmul {start['matmul_gflops']} / {end['matmul_gflops']} GFLOPS (before / after the run)")
     return dict(system="machine reference", country="-", cpus=os.cpu_count(), before=start, after=end,
                 cnn_weights=cnn_weights, note=note)

@@ -30,7 +30,7 @@ def test_benchmark_reports_the_median_of_its_passes():
     for reading in (machine["before"], machine["after"]):
         assert reading["python_loop_ms"] > 0 and reading["matmul_gflops"] > 0
     assert machine["note"].startswith(f"{os.cpu_count()} CPUs (OpenCV and TensorFlow on one thread each); "
-                                      "character CNN read by ")
+                                      "character CNN and plate detector read by ")
     assert machine["cnn_weights"] in {"int8", "float32", "keras"} and "pure-Python loop" in machine["note"]
 
 

@@ -1,5 +1,5 @@
-"""LiteRT inference of the character CNN (alpr.lite): same logits as Keras, cached by weights,
-and the Keras fallback when disabled."""
+"""LiteRT inference of the character CNN and the plate detector (alpr.lite): same outputs as
+Keras, cached by weights, and the Keras fallback when disabled."""
 
 import numpy as np
 import pytest
@@ -101,3 +101,37 @@ def test_weights_names_what_the_runner_reads_with(monkeypatch):
     assert lite.weights() == "float32"
     monkeypatch.setenv("ALPR_LITERT", "0")
     assert lite.weights() == "keras"
+
+
+def test_two_output_detector_runs_at_any_size_in_keras_order(cache):
+    # the plate detector's case: any photo size, upsampled features concatenated with a skip
+    # connection (which from_keras_model cannot convert), and two outputs the converter may reorder
+    from alpr import plate_net
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = plate_net.build_model()
+    runner = lite.runner(model, (2, 64, 96, 3), quantized=True, shapes=2)
+    assert runner is not None
+    # two shapes keep their interpreters; a third takes over the least recently used one
+    for shape in ((2, 48, 64, 3), (1, 96, 128, 3), (2, 48, 64, 3), (2, 32, 32, 3), (1, 96, 128, 3)):
+        x = np.random.default_rng(6).random(shape, dtype=np.float32)
+        heat, box = runner(x)
+        reference = [np.asarray(out) for out in model(x, training=False)]
+        assert heat.shape == reference[0].shape and box.shape == reference[1].shape
+        for out, ref in zip((heat, box), reference):
+            assert np.abs(out - ref).max() <= lite.MAX_QUANTIZED_PROBE_ERROR * np.abs(ref).max()
+        assert len(runner._interpreters) <= 2
+
+
+def test_plate_net_reads_with_litert_unless_disabled(cache, monkeypatch):
+    from alpr import plate_net
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = plate_net.build_model()
+    assert isinstance(plate_net.PlateNet(model)._run, lite.LiteRunner)
+    monkeypatch.setenv("ALPR_LITERT", "0")
+    assert not isinstance(plate_net.PlateNet(model)._run, lite.LiteRunner)

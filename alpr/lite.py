@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
+import json
 import os
 import threading
 import warnings
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
@@ -108,13 +111,17 @@ def weights(quantized: bool = True) -> str:
     return "int8" if quantized and mode != "float" else "float32"
 
 
-def runner(keras_model, probe_shape: tuple[int, ...], *, quantized: bool = False, shapes: int = 1) -> LiteRunner | None:
+def runner(keras_model, probe_shape: tuple[int, ...], *, quantized: bool = False, shapes: int = 1,
+           source: str | os.PathLike | None = None, source_key: str = "") -> LiteRunner | None:
     """A checked LiteRT twin of the one-input ``keras_model`` (converted once, then loaded from
     the disk cache), with int8 weights if ``quantized`` (unless ``ALPR_LITERT=float``), or None
     when LiteRT is unavailable, disabled (``ALPR_LITERT=0``) or does not reproduce Keras on a
     random batch of ``probe_shape`` (each output within ``MAX_PROBE_ERROR``, or
     ``MAX_QUANTIZED_PROBE_ERROR`` of its range with int8 weights). ``shapes``: how many input
-    shapes keep an interpreter of their own (see :class:`LiteRunner`)."""
+    shapes keep an interpreter of their own (see :class:`LiteRunner`). ``source``: the model
+    file ``keras_model`` was just loaded from, unchanged; the checked flatbuffer is also cached
+    under that file's contents and ``source_key`` (what else its checks depended on, e.g. the
+    model card's alphabet), for :func:`file_runner`."""
     kind = weights(quantized)
     if kind == "keras":
         return None
@@ -139,11 +146,59 @@ def runner(keras_model, probe_shape: tuple[int, ...], *, quantized: bool = False
             if not error <= tolerance:
                 raise ValueError(f"converted model differs from Keras by {error:.2g}")
         lite = LiteRunner(flatbuffer, order if len(order) > 1 else None, shapes=shapes)
+        if source is not None:
+            _store_file_entry(source, source_key, quantized, flatbuffer, order if len(order) > 1 else None)
     except Exception as error:  # conversion is best-effort: Keras always works
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]  # the converter's are pages long
         warnings.warn(f"LiteRT not used for {keras_model.name} ({reason}); reading with Keras", stacklevel=2)
         return None
     return lite
+
+
+def file_runner(path: str | os.PathLike, probe_shape: tuple[int, ...], *, quantized: bool = False,
+                shapes: int = 1, key: str = "") -> LiteRunner | None:
+    """The LiteRT twin of the model file ``path`` cached by an earlier :func:`runner` call with
+    ``source=path, source_key=key``, found by the file's contents alone: neither Keras nor TensorFlow is
+    imported, which saves their import (about 5 s of a one-photo ``alpr recognize``). None
+    when LiteRT is unavailable or disabled, nothing is cached for these bytes, or the cached
+    flatbuffer does not run on a zero batch of ``probe_shape``."""
+    kind = weights(quantized)
+    if kind == "keras":
+        return None
+    try:
+        entry = _file_entry(path, key, kind == "int8")
+        meta = json.loads(entry.with_suffix(".json").read_text(encoding="utf-8"))
+        lite = LiteRunner(entry.read_bytes(), meta.get("output_order"), shapes=shapes)
+        lite(np.zeros(probe_shape, np.float32))
+    except Exception:  # absent, unreadable or corrupt: the caller loads the model and converts it
+        return None
+    return lite
+
+
+def _file_entry(path: str | os.PathLike, key: str, quantized: bool) -> Path:
+    """Where the flatbuffer converted from the model file ``path`` is cached (keyed by the file's
+    bytes, ``key``, the conversion recipe and the installed converter's and runtime's versions)."""
+    digest = hashlib.sha256(Path(path).read_bytes())
+    versions = []
+    for package in ("tensorflow", "ai-edge-litert"):
+        try:
+            versions.append(importlib.metadata.version(package))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append("")
+    digest.update(f"{key}\n{' '.join(versions)} concrete function {'int8' if quantized else 'float32'}".encode())
+    return cache_dir() / "litert" / f"file-{digest.hexdigest()[:32]}.tflite"
+
+
+def _store_file_entry(path: str | os.PathLike, key: str, quantized: bool, flatbuffer: bytes, output_order) -> None:
+    """Cache ``flatbuffer`` under the model file ``path`` (the flatbuffer, then its ``.json``,
+    whose presence marks a complete entry); a read-only cache only costs the load next time."""
+    try:
+        entry = _file_entry(path, key, quantized)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(entry, flatbuffer)
+        atomic.write_text(entry.with_suffix(".json"), json.dumps({"output_order": output_order, "model": str(path)}))
+    except OSError:
+        pass
 
 
 def _closest(reference: np.ndarray, outputs: list[np.ndarray]) -> int:

@@ -124,17 +124,40 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 class CharModel:
     """A character classifier: Keras model (logits out), its alphabet (logit order), input shape
-    ``(H, W, C)`` and model card (a JSON-able dict)."""
+    ``(H, W, C)`` and model card (a JSON-able dict).
 
-    def __init__(self, keras_model, alphabet: str, card: dict | None = None):
-        out_dim = int(keras_model.outputs[0].shape[-1])
-        if len(alphabet) != out_dim:
-            raise ValueError(f"alphabet has {len(alphabet)} characters but the model has {out_dim} logits")
-        self.keras_model = keras_model
+    ``keras_model`` may be None when ``loader`` (a function returning it) is given with
+    ``reader``, a LiteRT runner of the same weights (what :func:`load_model` gives when the
+    model file's conversion is cached): reading then needs no Keras, and the Keras model is
+    loaded on first use of :attr:`keras_model` (attacks, training, ``predict_logits``)."""
+
+    def __init__(self, keras_model, alphabet: str, card: dict | None = None, *, loader=None, reader=None):
+        if keras_model is None and (loader is None or reader is None):
+            raise ValueError("a CharModel without its Keras model needs a loader and a reader")
         self.alphabet = str(alphabet)
-        self.input_shape = tuple(int(d) for d in keras_model.inputs[0].shape[1:])
         self.card = dict(card or {})
+        self._keras_model = None
+        self._loader = loader
+        self._reader = reader if keras_model is None else None
         self._fn = None
+        if keras_model is None:
+            self.input_shape = tuple(int(d) for d in self.card.get("input_shape", INPUT_SHAPE))
+        else:
+            self._adopt(keras_model)
+
+    def _adopt(self, keras_model) -> None:
+        out_dim = int(keras_model.outputs[0].shape[-1])
+        if len(self.alphabet) != out_dim:
+            raise ValueError(f"alphabet has {len(self.alphabet)} characters but the model has {out_dim} logits")
+        self._keras_model = keras_model
+        self.input_shape = tuple(int(d) for d in keras_model.inputs[0].shape[1:])
+
+    @property
+    def keras_model(self):
+        """The Keras model (loaded now if it was left to ``loader``)."""
+        if self._keras_model is None:
+            self._adopt(self._loader())
+        return self._keras_model
 
     def __repr__(self):
         return f"CharModel(alphabet={self.alphabet!r}, input_shape={self.input_shape}, name={self.card.get('name')!r})"
@@ -187,7 +210,9 @@ class CharModel:
         float Keras model."""
         from alpr import lite
 
-        runner = lite.runner(self.keras_model, (8, *self.input_shape), quantized=True)
+        # the cached conversion of the model file, while its Keras twin is unloaded (so unchanged)
+        runner = self._reader if self._keras_model is None else None
+        runner = runner or lite.runner(self.keras_model, (8, *self.input_shape), quantized=True)
         if runner is None:
             return self.predict_logits
         return lambda x: runner(x) if len(x) else np.zeros((0, self.n_classes), np.float32)
@@ -372,10 +397,25 @@ def load_model(name_or_path: str | os.PathLike) -> CharModel:
     - loading itself: ``keras.saving.load_model(path, safe_mode=True, compile=False)``;
     - the network: one input ``(N, 32, 24, 1)``, one output ``(N, len(alphabet))``.
     """
+    from alpr import lite
+
     path = resolve_model_path(name_or_path)
     card_path = path.with_suffix(".json")
     card = read_card(card_path)
     check_archive(path)
+    card.setdefault("name", path.stem)
+    probe = (8, *INPUT_SHAPE)
+    key = f"alphabet {card['alphabet']}"  # what the network check below compares the file with
+    reader = lite.file_runner(path, probe, quantized=True, key=key)
+    if reader is not None:  # converted from these very bytes, for this alphabet, after the checks below passed
+        return CharModel(None, card["alphabet"], card, loader=lambda: _load_network(path, card["alphabet"]), reader=reader)
+    net = _load_network(path, card["alphabet"])
+    lite.runner(net, probe, quantized=True, source=path, source_key=key)  # cached for the next load and frozen_logits
+    return CharModel(net, card["alphabet"], card)
+
+
+def _load_network(path: Path, alphabet: str):
+    """The checked Keras network of ``load_model`` (safe mode; see its docstring)."""
     import_tensorflow()
     import keras
 
@@ -386,9 +426,8 @@ def load_model(name_or_path: str | os.PathLike) -> CharModel:
         raise ModelError(f"{path}: cannot load Keras model ({msg[:200]})") from None
     if not isinstance(net, keras.Model):
         raise ModelError(f"{path}: not a Keras model")
-    _check_network(net, card["alphabet"], path)
-    card.setdefault("name", path.stem)
-    return CharModel(net, card["alphabet"], card)
+    _check_network(net, alphabet, path)
+    return net
 
 
 def save_model(char_model: CharModel, path: str | os.PathLike, card: dict | None = None) -> Path:

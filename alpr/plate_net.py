@@ -62,6 +62,9 @@ THRESHOLD = 0.35
 #: openalpr-eu from 0.981 / 0.815 to 0.981 / 0.828. Boxes stay those of the unmirrored pass.
 #: The second pass costs time: on a slow 2-core machine, 2-12 % fewer photos/s as a batch.
 MIRROR_AVERAGE = True
+#: The LiteRT twin's probe batch (two photos, as the mirror average runs) and how many input
+#: shapes keep an interpreter (photos of a few sizes, the two passes over a large photo).
+_PROBE_SHAPE, _SHAPES = (2, 64, 96, 3), 4
 #: Plate-width classes (pixels at ``WORK_WIDTH``) by which detector recall is reported.
 SIZE_CLASSES = ("lt12", "12to30", "ge30")
 _SIZE_REF = 16.0  # log-size targets are log(size / _SIZE_REF)
@@ -220,18 +223,32 @@ def _cell_boxes(box: np.ndarray) -> np.ndarray:
 
 
 class PlateNet:
-    """A loaded detector: ``detect(image_bgr)`` -> [(x, y, w, h, score)] in image pixels."""
+    """A loaded detector: ``detect(image_bgr)`` -> [(x, y, w, h, score)] in image pixels.
 
-    def __init__(self, model):
-        import tensorflow as tf
+    Reads with int8 weights under LiteRT (1.8x faster than TensorFlow, the same detections
+    within noise; see :mod:`alpr.lite`), or TensorFlow when LiteRT is unavailable or disabled.
+    ``PlateNet(None, runner=..., loader=...)`` reads with a cached LiteRT ``runner`` and loads
+    the Keras model (:attr:`model`) only when asked; ``source``: the file ``model`` was just
+    loaded from, to cache its conversion by the file's contents (see :func:`load`)."""
 
+    def __init__(self, model, *, runner=None, loader=None, source=None):
         from alpr import lite
 
-        self.model = model
-        # int8 weights under LiteRT: 1.8x faster than TensorFlow, the same detections within noise
-        # (see alpr.lite); TensorFlow when LiteRT is unavailable or disabled
-        runner = lite.runner(model, (2, 64, 96, 3), quantized=True, shapes=4)
-        self._run = runner or tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        self._model, self._loader = model, loader
+        if runner is None:
+            runner = lite.runner(model, _PROBE_SHAPE, quantized=True, shapes=_SHAPES, source=source)
+        if runner is None:
+            import tensorflow as tf
+
+            runner = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        self._run = runner
+
+    @property
+    def model(self):
+        """The Keras model (loaded now if it was left to the loader)."""
+        if self._model is None:
+            self._model = self._loader()
+        return self._model
 
     def heatmap(self, image_bgr: np.ndarray, work_width: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
         """Outputs (heat (h, w), box (h, w, 4)) and the photo-to-working scale; with
@@ -276,11 +293,23 @@ class PlateNet:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> "PlateNet | None":
+    from alpr import lite
+
     if not Path(path).is_file():
         return None
+    runner = lite.file_runner(path, _PROBE_SHAPE, quantized=True, shapes=_SHAPES)
+    if runner is not None:  # converted from these very bytes before: no Keras or TensorFlow needed
+        return PlateNet(None, runner=runner, loader=lambda: _load_keras(path))
+    return PlateNet(_load_keras(path), source=path)
+
+
+def _load_keras(path: str):
+    from alpr.tf_import import import_tensorflow
+
+    import_tensorflow()
     import keras
 
-    return PlateNet(keras.saving.load_model(path, safe_mode=True, compile=False))
+    return keras.saving.load_model(path, safe_mode=True, compile=False)
 
 
 def load(path: str | Path | None = None) -> "PlateNet | None":

@@ -17,17 +17,25 @@ evaluate``) and ``scripts/benchmark.py`` call :func:`single_threaded_kernels`; p
 train or attack, where TensorFlow's big batches do gain from its threads, do not.
 """
 
-import cv2
+import os
+import sys
 
-from alpr.tf_import import import_tensorflow
+import cv2
 
 
 def single_threaded_kernels() -> bool:
     """Run OpenCV calls and TensorFlow ops on one thread each. Returns whether TensorFlow runs
     on one thread: False when it had already started with other settings, which it cannot
-    change afterwards (OpenCV's setting takes at any time)."""
+    change afterwards (OpenCV's setting takes at any time). TensorFlow is not imported for
+    this: reading plates through LiteRT does not need it (see :mod:`alpr.lite`), and its
+    import alone takes seconds; if it is imported later, it reads the same settings from
+    ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``."""
     cv2.setNumThreads(1)
-    tf = import_tensorflow()
+    if "tensorflow" not in sys.modules:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+        return True
+    tf = sys.modules["tensorflow"]
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)

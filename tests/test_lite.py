@@ -135,3 +135,46 @@ def test_plate_net_reads_with_litert_unless_disabled(cache, monkeypatch):
     assert isinstance(plate_net.PlateNet(model)._run, lite.LiteRunner)
     monkeypatch.setenv("ALPR_LITERT", "0")
     assert not isinstance(plate_net.PlateNet(model)._run, lite.LiteRunner)
+
+
+def test_a_model_file_converted_once_is_read_without_loading_keras(cache, tmp_path):
+    from alpr.model import load_model, save_model
+
+    path = save_model(_model(0), tmp_path / "tiny.keras", {"country": "es"})
+    first = load_model(path)  # loaded, checked and converted; the conversion is cached by the file's bytes
+    assert first._keras_model is not None
+    second = load_model(path)
+    assert second._keras_model is None  # read through the cached flatbuffer alone
+    x = np.random.default_rng(7).random((5, *second.input_shape), dtype=np.float32)
+    np.testing.assert_array_equal(second.frozen_logits()(x), first.frozen_logits()(x))
+    np.testing.assert_allclose(second.predict_logits(x), first.predict_logits(x), atol=1e-5)  # Keras, loaded now
+    assert second._keras_model is not None
+    second.keras_model.set_weights([w * 0.5 for w in second.keras_model.get_weights()])
+    assert np.abs(second.frozen_logits()(x) - first.frozen_logits()(x)).max() > 1e-3  # changed weights are read
+    path.write_bytes(path.read_bytes() + b"\0")  # other bytes: another key (the zip still loads)
+    assert load_model(path)._keras_model is not None
+
+
+def test_reading_photos_with_a_warm_cache_imports_no_tensorflow(cache):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    program = """
+import sys
+import alpr
+from alpr.imageio import load_image
+from alpr.threads import single_threaded_kernels
+single_threaded_kernels()
+texts = [p.text for p in alpr.Recognizer("auto").read(load_image("data/samples/es_1.jpg"))]
+print(texts, "tensorflow" in sys.modules)
+"""
+    env = {**os.environ, "PYTHONPATH": str(root), "ALPR_CACHE_DIR": str(cache.parent)}
+    runs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=root, env=env)
+            for _ in range(2)]
+    for done in runs:
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert runs[0].stdout.split() == ["['1234BCD']", "True"]  # the first run loads and converts the models
+    assert runs[1].stdout.split() == ["['1234BCD']", "False"]

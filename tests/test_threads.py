@@ -28,3 +28,18 @@ def test_opencv_runs_on_one_thread_and_tensorflow_too_unless_it_started_before(w
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == printed
+
+
+
+def test_tensorflow_is_not_imported_but_set_to_one_thread_for_later():
+    # reading through LiteRT needs no TensorFlow, whose import alone takes seconds
+    program = """
+import os, sys
+from alpr.threads import single_threaded_kernels
+print(single_threaded_kernels(), "tensorflow" in sys.modules,
+      os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["TF_NUM_INTEROP_THREADS"])
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "False", "1", "1"]

@@ -12,7 +12,9 @@ about as fast in float32 under LiteRT as under TensorFlow, and 1.8x faster with 
 :class:`LiteRunner` converts a Keras model once, checks the converted graph against Keras on a
 probe batch, and caches the flatbuffer on disk (see :func:`alpr.resources.cache_dir`) under a
 hash of the model's architecture, weights, the quantisation and the converter's versions, so a
-retrained or fine-tuned model never meets a stale file.
+retrained or fine-tuned model never meets a stale file. A model just loaded from a file is also
+cached under a hash of that file's bytes (:func:`file_runner`): later runs find its flatbuffer
+without loading Keras or importing TensorFlow, whose import alone takes about 5 s.
 
 Inference only: attacks and training need gradients and keep using the Keras model. Without the
 ``ai-edge-litert`` package, or when conversion or the check fails, :func:`runner` returns None and

@@ -225,7 +225,8 @@ class Recognizer:
 
         ``workers`` > 1 reads in that many worker processes instead (``alpr.workers``; about 1.5x
         the photos per second of one process on 2 cores), each building this Recognizer anew
-        (about 5 s, paid on every call: for a stream of batches use ``alpr.workers.ReaderPool``);
+        (a second or two once the models' LiteRT conversions are cached, about 5 s before; paid
+        on every call: for a stream of batches use ``alpr.workers.ReaderPool``);
         the model must then have been given as a name or file path. Stage times are not kept.
         Worker processes are started with ``spawn``, which imports the calling script again: a
         script needs Python's usual ``if __name__ == "__main__":`` guard around its work.

@@ -7,8 +7,9 @@ alternating runs of 100 photos, each process reading its share one photo at a ti
 29.6 photos/s in one process, 44.3 / 44.3 in two; es 24.1 / 24.6 and 37.3 / 36.4; the CPU per
 photo the same (de 42-44 ms, es 50-53 ms). ``scripts/benchmark.py`` has the row.
 
-Each worker imports TensorFlow and loads its models when it starts (about 5 s), so a pool pays
-on batches, not on a few photos. Workers run OpenCV and TensorFlow on one thread each
+Each worker loads its models when it starts: about 5 s with TensorFlow, under a second once the
+models' LiteRT conversions are cached (reading then imports no TensorFlow, see ``alpr.lite``),
+so a pool pays on batches, not on a few photos. Workers run OpenCV and TensorFlow on one thread each
 (``alpr.threads``), ignore Ctrl-C, which the main process handles by cancelling the work not yet
 started, and exit when the main process dies.
 
@@ -35,7 +36,8 @@ import numpy as np
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Most workers ``default_workers`` proposes: each holds TensorFlow and its models (about 0.8 GB resident).
+#: Most workers ``default_workers`` proposes: each holds its models (about 0.15 GB resident, 0.8 GB
+#: when it has to load them through TensorFlow).
 MAX_DEFAULT_WORKERS = 8
 
 #: Seconds a started worker waits for the others before it takes tasks anyway.
@@ -86,7 +88,7 @@ class ReaderPool:
         self._ready = [self._pool.submit(_ready) for _ in range(workers)]
 
     def wait_ready(self) -> None:
-        """Wait until every worker has built its Recognizer (each takes about 5 s); raises
+        """Wait until every worker has built its Recognizer (each takes up to about 5 s); raises
         ``WorkerStartError`` if they could not."""
         for job in self._ready:
             job.result()

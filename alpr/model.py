@@ -396,6 +396,11 @@ def load_model(name_or_path: str | os.PathLike) -> CharModel:
       no ``Lambda``/code-running layers, no classes or functions from outside Keras;
     - loading itself: ``keras.saving.load_model(path, safe_mode=True, compile=False)``;
     - the network: one input ``(N, 32, 24, 1)``, one output ``(N, len(alphabet))``.
+
+    A file that passed these checks is converted to LiteRT, and the flatbuffer is cached under
+    the file's bytes and the card's alphabet. When that entry exists, the Keras model is left
+    unloaded until first used (:attr:`CharModel.keras_model`) and reading goes through the
+    cached flatbuffer, with no Keras or TensorFlow import (see ``alpr.lite.file_runner``).
     """
     from alpr import lite
 

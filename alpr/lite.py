@@ -33,6 +33,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -147,9 +148,10 @@ def runner(keras_model, probe_shape: tuple[int, ...], *, quantized: bool = False
                 tolerance = max(tolerance, MAX_QUANTIZED_PROBE_ERROR * float(np.abs(ref).max()))
             if not error <= tolerance:
                 raise ValueError(f"converted model differs from Keras by {error:.2g}")
-        lite = LiteRunner(flatbuffer, order if len(order) > 1 else None, shapes=shapes)
+        output_order = order if len(order) > 1 else None
+        lite = LiteRunner(flatbuffer, output_order, shapes=shapes)
         if source is not None:
-            _store_file_entry(source, source_key, quantized, flatbuffer, order if len(order) > 1 else None)
+            _store_file_entry(source, source_key, quantized, flatbuffer, output_order)
     except Exception as error:  # conversion is best-effort: Keras always works
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]  # the converter's are pages long
         warnings.warn(f"LiteRT not used for {keras_model.name} ({reason}); reading with Keras", stacklevel=2)
@@ -181,14 +183,22 @@ def _file_entry(path: str | os.PathLike, key: str, quantized: bool) -> Path:
     """Where the flatbuffer converted from the model file ``path`` is cached (keyed by the file's
     bytes, ``key``, the conversion recipe and the installed converter's and runtime's versions)."""
     digest = hashlib.sha256(Path(path).read_bytes())
+    digest.update(f"{key}\n".encode() + _recipe(quantized))
+    return cache_dir() / "litert" / f"file-{digest.hexdigest()[:32]}.tflite"
+
+
+@lru_cache(maxsize=2)
+def _recipe(quantized: bool) -> bytes:
+    """What a conversion depends on besides the model, for both cache keys: the installed
+    converter's and runtime's versions (read without importing them), how the model is
+    converted (a concrete function; from_keras_model before 2026-12-08) and its weights' type."""
     versions = []
     for package in ("tensorflow", "ai-edge-litert"):
         try:
             versions.append(importlib.metadata.version(package))
         except importlib.metadata.PackageNotFoundError:
             versions.append("")
-    digest.update(f"{key}\n{' '.join(versions)} concrete function {'int8' if quantized else 'float32'}".encode())
-    return cache_dir() / "litert" / f"file-{digest.hexdigest()[:32]}.tflite"
+    return f"{' '.join(versions)} concrete function {'int8' if quantized else 'float32'}".encode()
 
 
 def _store_file_entry(path: str | os.PathLike, key: str, quantized: bool, flatbuffer: bytes, output_order) -> None:
@@ -213,15 +223,11 @@ def _flatbuffer(keras_model, quantized: bool) -> bytes:
     """The LiteRT flatbuffer of ``keras_model`` (int8 weights if ``quantized``), from the disk
     cache or converted (and cached)."""
     tf = import_tensorflow()
-    import ai_edge_litert
 
     digest = hashlib.sha256(keras_model.to_json().encode())
     for weights in keras_model.get_weights():
         digest.update(np.ascontiguousarray(weights).tobytes())
-    digest.update(f"{tf.__version__} {getattr(ai_edge_litert, '__version__', '')}".encode())
-    digest.update(b"concrete function")  # how it is converted (from_keras_model before 2026-12-08)
-    if quantized:
-        digest.update(b"dynamic-range int8 weights")
+    digest.update(_recipe(quantized))
     path = cache_dir() / "litert" / f"{digest.hexdigest()[:32]}.tflite"
     if path.is_file():
         return path.read_bytes()
